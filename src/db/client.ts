@@ -1,0 +1,131 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import { MailgrantError } from '../shared/errors.js';
+import * as schema from './schema/index.js';
+
+export type Schema = typeof schema;
+/** One database type for both drivers: the code above this file never knows which one runs. */
+export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
+/** Anything queries can run on: the database or a transaction. */
+export type Queryable = Database | Tx;
+
+export interface DbHandle {
+  readonly db: Database;
+  readonly driver: 'postgres' | 'pglite';
+  /** The PGlite instance when embedded (to serve it to the CLI over a socket). */
+  readonly pglite: PGlite | null;
+  migrate(): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../drizzle', import.meta.url));
+
+/** Arbitrary constant for the advisory lock that serialises migrations across instances. */
+const MIGRATION_LOCK = 727_001;
+
+export interface OpenOptions {
+  databaseUrl: string | null;
+  dataDir: string;
+  /** postgres.js pool size. */
+  maxConnections?: number;
+  /** For tests: an in-memory PGlite instead of a folder. */
+  inMemory?: boolean;
+}
+
+export async function openDatabase(opts: OpenOptions): Promise<DbHandle> {
+  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.maxConnections ?? 10);
+  return openPglite(opts.inMemory ? null : join(opts.dataDir, 'db'));
+}
+
+async function openPostgres(url: string, max: number): Promise<DbHandle> {
+  const client = postgres(url, {
+    max,
+    onnotice: () => {},
+    // Fail fast when the server is unreachable instead of hanging the start.
+    connect_timeout: 10,
+  });
+  const db = drizzlePostgres(client, { schema }) as unknown as Database;
+  const handle: DbHandle = {
+    db,
+    driver: 'postgres',
+    pglite: null,
+    async migrate() {
+      // Several instances may start at once: one migrates, the others wait for it.
+      const lockConn = await client.reserve();
+      try {
+        await lockConn`select pg_advisory_lock(${MIGRATION_LOCK})`;
+        try {
+          await migratePostgres(drizzlePostgres(lockConn, { schema }), { migrationsFolder: MIGRATIONS_DIR });
+        } finally {
+          await lockConn`select pg_advisory_unlock(${MIGRATION_LOCK})`;
+        }
+      } finally {
+        lockConn.release();
+      }
+    },
+    async ping() {
+      await db.execute(sql`select 1`);
+    },
+    async close() {
+      await client.end({ timeout: 5 });
+    },
+  };
+  try {
+    await handle.ping();
+  } catch (err) {
+    await client.end({ timeout: 1 }).catch(() => {});
+    throw new MailgrantError('db_unavailable', `Cannot connect to the database at ${redactUrl(url)}: ${(err as Error).message}`, { cause: err });
+  }
+  return handle;
+}
+
+async function openPglite(dir: string | null): Promise<DbHandle> {
+  if (dir) mkdirSync(dir, { recursive: true });
+  let pg: PGlite;
+  try {
+    pg = dir ? await PGlite.create(dir) : await PGlite.create();
+  } catch (err) {
+    throw new MailgrantError(
+      'db_unavailable',
+      `Cannot open the embedded database in ${dir}: ${(err as Error).message}. Is another Mailgrant process using it?`,
+      { cause: err },
+    );
+  }
+  const db = drizzlePglite(pg, { schema }) as unknown as Database;
+  return {
+    db,
+    driver: 'pglite',
+    pglite: pg,
+    async migrate() {
+      // PGlite serves one process, so there is nobody to race with.
+      await migratePglite(drizzlePglite(pg, { schema }), { migrationsFolder: MIGRATIONS_DIR });
+    },
+    async ping() {
+      await pg.query('select 1');
+    },
+    async close() {
+      await pg.close();
+    },
+  };
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

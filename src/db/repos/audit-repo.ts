@@ -1,0 +1,46 @@
+import { and, asc, eq, gte } from 'drizzle-orm';
+import type { Queryable } from '../client.js';
+import { auditLog, autoReplies } from '../schema/index.js';
+
+export type AuditRow = typeof auditLog.$inferSelect;
+export interface AuditEntry {
+  actor: string;
+  channel: 'email' | 'cli' | 'system';
+  action: string;
+  requestId?: number | null;
+  details?: Record<string, unknown>;
+  at?: Date;
+}
+
+export function createAuditRepo(q: Queryable) {
+  return {
+    async record(e: AuditEntry): Promise<void> {
+      await q.insert(auditLog).values({ ...e, requestId: e.requestId ?? null, details: e.details ?? {}, at: e.at ?? new Date() });
+    },
+    async list(filter: { requestId?: number; since?: Date; limit?: number }): Promise<AuditRow[]> {
+      const conds = [];
+      if (filter.requestId !== undefined) conds.push(eq(auditLog.requestId, filter.requestId));
+      if (filter.since) conds.push(gte(auditLog.at, filter.since));
+      return q.select().from(auditLog).where(conds.length ? and(...conds) : undefined).orderBy(asc(auditLog.at), asc(auditLog.id)).limit(filter.limit ?? 10_000);
+    },
+  };
+}
+
+export function createAutoRepliesRepo(q: Queryable) {
+  return {
+    async sentSince(recipient: string, since: Date): Promise<boolean> {
+      const rows = await q
+        .select({ id: autoReplies.id })
+        .from(autoReplies)
+        .where(and(eq(autoReplies.recipient, recipient), gte(autoReplies.sentAt, since)))
+        .limit(1);
+      return rows.length > 0;
+    },
+    async record(recipient: string, kind: string, at: Date): Promise<void> {
+      await q.insert(autoReplies).values({ recipient, kind, sentAt: at });
+    },
+  };
+}
+
+export type AuditRepo = ReturnType<typeof createAuditRepo>;
+export type AutoRepliesRepo = ReturnType<typeof createAutoRepliesRepo>;

@@ -1,0 +1,99 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { Queryable } from '../client.js';
+import { inboundMessages } from '../schema/index.js';
+
+export type InboundRow = typeof inboundMessages.$inferSelect;
+
+export interface InboundIdentity {
+  source: 'imap' | 'smtp' | 'cli';
+  mailbox: string | null;
+  uidValidity: number | null;
+  uid: number | null;
+  rawHash: string;
+  messageId: string | null;
+  fromAddress: string | null;
+  subject: string | null;
+}
+
+export function createInboundRepo(q: Queryable) {
+  return {
+    /**
+     * Claims a message for handling inside the handling transaction. Returns the row id, or null
+     * when these bytes were already handled (status done or quarantined). A previous failed
+     * attempt is taken over, so retries keep one row and its attempt count.
+     */
+    async claim(m: InboundIdentity): Promise<number | null> {
+      const rows = await q
+        .insert(inboundMessages)
+        .values({ ...m, status: 'done', attempts: 1 })
+        .onConflictDoUpdate({
+          target: inboundMessages.rawHash,
+          set: {
+            status: 'done',
+            attempts: sql`${inboundMessages.attempts} + 1`,
+            mailbox: m.mailbox,
+            uidValidity: m.uidValidity,
+            uid: m.uid,
+            error: null,
+          },
+          setWhere: sql`${inboundMessages.status} = 'failed'`,
+        })
+        .returning({ id: inboundMessages.id });
+      return rows[0]?.id ?? null;
+    },
+
+    async finish(id: number, outcome: { classification: string; action: string; requestId: number | null; at: Date }): Promise<void> {
+      await q
+        .update(inboundMessages)
+        .set({ classification: outcome.classification, action: outcome.action, requestId: outcome.requestId, processedAt: outcome.at })
+        .where(eq(inboundMessages.id, id));
+    },
+
+    /** Records a failed attempt outside the (rolled back) handling transaction; returns the attempt count. */
+    async recordFailure(m: InboundIdentity, error: string, quarantineAfter: number): Promise<{ attempts: number; quarantined: boolean }> {
+      const rows = await q
+        .insert(inboundMessages)
+        .values({ ...m, status: 'failed', attempts: 1, error, action: 'failed' })
+        .onConflictDoUpdate({
+          target: inboundMessages.rawHash,
+          set: {
+            attempts: sql`${inboundMessages.attempts} + 1`,
+            error,
+            status: sql`case when ${inboundMessages.attempts} + 1 >= ${quarantineAfter} then 'quarantined' else 'failed' end`,
+          },
+          setWhere: sql`${inboundMessages.status} = 'failed'`,
+        })
+        .returning({ attempts: inboundMessages.attempts, status: inboundMessages.status });
+      const row = rows[0];
+      if (!row) return { attempts: 0, quarantined: false };
+      if (row.attempts >= quarantineAfter && row.status !== 'quarantined') {
+        await q.update(inboundMessages).set({ status: 'quarantined' }).where(eq(inboundMessages.rawHash, m.rawHash));
+        return { attempts: row.attempts, quarantined: true };
+      }
+      return { attempts: row.attempts, quarantined: row.status === 'quarantined' };
+    },
+
+    async quarantine(m: InboundIdentity, reason: string): Promise<void> {
+      await q
+        .insert(inboundMessages)
+        .values({ ...m, status: 'quarantined', attempts: 1, error: reason, action: 'quarantined', processedAt: new Date() })
+        .onConflictDoNothing();
+    },
+
+    async findByHash(rawHash: string): Promise<InboundRow | undefined> {
+      const rows = await q.select().from(inboundMessages).where(eq(inboundMessages.rawHash, rawHash)).limit(1);
+      return rows[0];
+    },
+
+    async findByUid(mailbox: string, uidValidity: number, uid: number): Promise<InboundRow | undefined> {
+      const rows = await q
+        .select()
+        .from(inboundMessages)
+        .where(and(eq(inboundMessages.mailbox, mailbox), eq(inboundMessages.uidValidity, uidValidity), eq(inboundMessages.uid, uid)))
+        .limit(1);
+      return rows[0];
+    },
+  };
+}
+
+export type InboundRepo = ReturnType<typeof createInboundRepo>;

@@ -1,0 +1,72 @@
+import { and, asc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import type { Queryable } from '../client.js';
+import { outbox } from '../schema/index.js';
+
+export type OutboxRow = typeof outbox.$inferSelect;
+export type OutboxInsert = typeof outbox.$inferInsert;
+
+export function createOutboxRepo(q: Queryable) {
+  return {
+    /** Queues a mail; false when a mail with the same dedupe key was already queued. */
+    async enqueue(mail: OutboxInsert): Promise<boolean> {
+      const rows = await q.insert(outbox).values(mail).onConflictDoNothing().returning({ id: outbox.id });
+      return rows.length === 1;
+    },
+
+    /**
+     * Claims due mails for sending. A row in 'sending' whose lock expired belongs to a sender that
+     * died mid-send and is claimed again; SKIP LOCKED lets several dispatchers share the table.
+     */
+    async claimDue(limit: number, lockMs: number, now: Date): Promise<OutboxRow[]> {
+      const due = q
+        .select({ id: outbox.id })
+        .from(outbox)
+        .where(
+          or(
+            and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, now)),
+            and(eq(outbox.status, 'sending'), lt(outbox.lockedUntil, now)),
+          ),
+        )
+        .orderBy(asc(outbox.nextAttemptAt), asc(outbox.id))
+        .limit(limit)
+        .for('update', { skipLocked: true });
+      return q
+        .update(outbox)
+        .set({ status: 'sending', attempts: sql`${outbox.attempts} + 1`, lockedUntil: new Date(now.getTime() + lockMs) })
+        .where(inArray(outbox.id, due))
+        .returning();
+    },
+
+    async markSent(id: number, at: Date): Promise<void> {
+      await q.update(outbox).set({ status: 'sent', sentAt: at, lockedUntil: null, secrets: null, lastError: null }).where(eq(outbox.id, id));
+    },
+
+    async markRetry(id: number, nextAttemptAt: Date, error: string): Promise<void> {
+      await q.update(outbox).set({ status: 'pending', nextAttemptAt, lockedUntil: null, lastError: error }).where(eq(outbox.id, id));
+    },
+
+    async markFailed(id: number, error: string): Promise<void> {
+      await q.update(outbox).set({ status: 'failed', lockedUntil: null, lastError: error }).where(eq(outbox.id, id));
+    },
+
+    async depth(): Promise<number> {
+      const rows = await q.select({ n: sql<number>`count(*)::int` }).from(outbox).where(inArray(outbox.status, ['pending', 'sending']));
+      return rows[0]?.n ?? 0;
+    },
+
+    async forRequest(requestId: number): Promise<OutboxRow[]> {
+      return q.select().from(outbox).where(eq(outbox.requestId, requestId)).orderBy(asc(outbox.id));
+    },
+
+    async nextDueAt(): Promise<Date | null> {
+      const rows = await q
+        .select({ at: sql<Date | string | null>`min(${outbox.nextAttemptAt})` })
+        .from(outbox)
+        .where(eq(outbox.status, 'pending'));
+      const at = rows[0]?.at;
+      return at ? new Date(at) : null;
+    },
+  };
+}
+
+export type OutboxRepo = ReturnType<typeof createOutboxRepo>;

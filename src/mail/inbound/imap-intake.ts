@@ -1,0 +1,217 @@
+import { ImapFlow } from 'imapflow';
+import type { Logger } from 'pino';
+import type { ImapSettings } from '../../config/env.js';
+import type { InboundPipeline } from './pipeline.js';
+
+export interface ImapIntake {
+  start(): void;
+  stop(): Promise<void>;
+  /** Scan now (tests and the CLI use it; IDLE and the poll timer call it otherwise). */
+  scanNow(): void;
+  readonly connected: boolean;
+}
+
+export interface ImapIntakeOptions {
+  settings: ImapSettings;
+  pipeline: InboundPipeline;
+  logger: Logger;
+  maxMessageBytes: number;
+  /** Messages fetched per round trip when draining a backlog. */
+  batchSize?: number;
+  /** A connection that stayed up this long resets the reconnect backoff. */
+  stableAfterMs?: number;
+}
+
+/** Reconnect delay: exponential with full jitter, capped at one minute. */
+export function reconnectDelayMs(failures: number): number {
+  const cap = Math.min(60_000, 1_000 * 2 ** Math.min(failures, 6));
+  return Math.round(cap / 2 + Math.random() * (cap / 2));
+}
+
+/**
+ * Reads the mailbox: IDLE for push, a periodic search as a safety net. A new ImapFlow per
+ * connection attempt, because a client that saw its socket die keeps state that is not worth
+ * trusting. The backoff resets only after a connection proved stable: emailengine once looped
+ * at 17 logins per second against a server that accepted LOGIN and then dropped every SELECT.
+ */
+export function createImapIntake(o: ImapIntakeOptions): ImapIntake {
+  const s = o.settings;
+  const log = o.logger.child({ component: 'imap', host: s.host, mailbox: s.mailbox });
+  const batchSize = o.batchSize ?? 100;
+  const stableAfterMs = o.stableAfterMs ?? 60_000;
+  let running = false;
+  let loop: Promise<void> | null = null;
+  let client: ImapFlow | null = null;
+  let scanRequested = false;
+  let wake: (() => void) | null = null;
+  let stopSleep: (() => void) | null = null;
+  let connected = false;
+
+  const requestScan = () => {
+    scanRequested = true;
+    wake?.();
+  };
+
+  async function ensureMailbox(c: ImapFlow, path: string): Promise<void> {
+    const list = await c.list();
+    if (!list.some((m) => m.path === path)) {
+      try {
+        await c.mailboxCreate(path);
+      } catch (err) {
+        // Another instance may have created it between LIST and CREATE.
+        log.debug({ err: (err as Error).message, path }, 'mailbox create failed; assuming it exists');
+      }
+    }
+  }
+
+  /** Handles everything in the mailbox now. Throws when the connection is no longer usable. */
+  async function scan(c: ImapFlow): Promise<void> {
+    if (!c.usable) throw new Error('IMAP connection is no longer usable');
+    const uidValidity = Number(c.mailbox && typeof c.mailbox === 'object' ? c.mailbox.uidValidity : 0);
+    const found = await c.search({ all: true }, { uid: true });
+    if (!found) throw new Error('IMAP search failed');
+    const uids = [...found].sort((a, b) => a - b);
+    for (let i = 0; i < uids.length && running; i += batchSize) {
+      const chunk = uids.slice(i, i + batchSize);
+      // Sizes first, so an oversized message is quarantined without downloading it.
+      const sizes = new Map<number, number>();
+      for await (const m of c.fetch(chunk.join(','), { uid: true, size: true }, { uid: true })) sizes.set(m.uid, m.size ?? 0);
+      const tooBig = chunk.filter((u) => (sizes.get(u) ?? 0) > o.maxMessageBytes);
+      const wanted = chunk.filter((u) => sizes.has(u) && !tooBig.includes(u));
+      const sources: { uid: number; raw: Buffer }[] = [];
+      if (wanted.length > 0) {
+        // Collect first: no other command may run while a FETCH is streaming.
+        for await (const m of c.fetch(wanted.join(','), { uid: true, source: true }, { uid: true })) {
+          if (m.source) sources.push({ uid: m.uid, raw: m.source });
+        }
+      }
+      const processed: number[] = [];
+      const quarantined: number[] = [...tooBig];
+      for (const uid of tooBig) log.warn({ uid, size: sizes.get(uid) }, 'message over the size limit; quarantined unread');
+      for (const { uid, raw } of sources) {
+        const r = await o.pipeline.handle(raw, { source: 'imap', mailbox: s.mailbox, uidValidity, uid });
+        if (r.status === 'done' || r.status === 'duplicate') processed.push(uid);
+        else if (r.status === 'quarantined') quarantined.push(uid);
+        // 'failed' stays in the mailbox and is tried again at the next scan.
+      }
+      // The database already holds the truth; flags and moves are only a hint for later scans,
+      // so a failure here is logged and the next scan's deduplication covers it.
+      await moveAll(c, processed, s.processedMailbox);
+      await moveAll(c, quarantined, s.quarantineMailbox);
+    }
+  }
+
+  async function moveAll(c: ImapFlow, uids: number[], dest: string): Promise<void> {
+    if (uids.length === 0) return;
+    const range = uids.join(',');
+    try {
+      await c.messageFlagsAdd(range, ['\\Seen'], { uid: true });
+      await c.messageMove(range, dest, { uid: true });
+    } catch (err) {
+      log.warn({ err: (err as Error).message, dest, count: uids.length }, 'could not move handled messages; they will be skipped as duplicates');
+    }
+  }
+
+  async function session(): Promise<void> {
+    const c = new ImapFlow({
+      host: s.host,
+      port: s.port,
+      secure: s.secure,
+      auth: { user: s.user, pass: s.password },
+      logger: false,
+      // IDLE must start right after our commands, or new mail is only noticed at the next poll.
+      autoIdleDelay: 200,
+      // Re-issue IDLE every few minutes so a silently dead connection is noticed.
+      maxIdleTime: 4 * 60_000,
+      socketTimeout: 5 * 60_000,
+      connectionTimeout: 15_000,
+      greetingTimeout: 15_000,
+      tls: { rejectUnauthorized: false },
+    });
+    client = c;
+    let closed = false;
+    const closedPromise = new Promise<void>((resolve) => {
+      c.on('close', () => {
+        closed = true;
+        resolve();
+        wake?.();
+      });
+    });
+    c.on('error', (err: Error) => log.warn({ err: err.message }, 'IMAP connection error'));
+    c.on('exists', () => requestScan());
+    await c.connect();
+    await ensureMailbox(c, s.processedMailbox);
+    await ensureMailbox(c, s.quarantineMailbox);
+    await c.mailboxOpen(s.mailbox);
+    connected = true;
+    log.info('IMAP connected; waiting for mail');
+    scanRequested = true;
+    const poll = setInterval(requestScan, s.pollIntervalMs);
+    try {
+      while (running && !closed) {
+        if (scanRequested) {
+          scanRequested = false;
+          await scan(c);
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          if (scanRequested || closed || !running) resolve();
+        });
+        wake = null;
+      }
+    } finally {
+      clearInterval(poll);
+      connected = false;
+      client = null;
+      if (!closed) await c.logout().catch(() => c.close());
+      await Promise.race([closedPromise, new Promise((r) => setTimeout(r, 2_000))]);
+    }
+    if (running && closed) throw new Error('IMAP connection closed');
+  }
+
+  async function run(): Promise<void> {
+    let failures = 0;
+    while (running) {
+      const startedAt = Date.now();
+      try {
+        await session();
+      } catch (err) {
+        if (!running) break;
+        if (Date.now() - startedAt >= stableAfterMs) failures = 0;
+        failures += 1;
+        const delay = reconnectDelayMs(failures);
+        log.warn({ err: (err as Error).message, failures, retryInMs: delay }, 'IMAP session ended; reconnecting');
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, delay);
+          stopSleep = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        stopSleep = null;
+      }
+    }
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      loop = run();
+    },
+    async stop() {
+      if (!running) return;
+      running = false;
+      wake?.();
+      stopSleep?.();
+      // The message in hand finishes (scan checks `running` between messages).
+      await loop;
+      loop = null;
+    },
+    scanNow: requestScan,
+    get connected() {
+      return connected && client !== null && client.usable;
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import { MailgrantError } from '../../shared/errors.js';
+
+/** The parts of an inbound message the rest of Mailgrant needs, independent of mailparser. */
+export interface InboundMessage {
+  from: string | null;
+  fromName: string | null;
+  subject: string;
+  text: string | null;
+  html: string | null;
+  messageId: string | null;
+  inReplyTo: string[];
+  references: string[];
+  /** To, Cc, Delivered-To and X-Original-To addresses, lower-case. */
+  recipients: string[];
+  returnPath: string | null;
+  contentType: string;
+  /** Lower-case header name → first value, as text. */
+  headers: ReadonlyMap<string, string>;
+  date: Date | null;
+}
+
+function addresses(value: AddressObject | AddressObject[] | undefined): string[] {
+  if (!value) return [];
+  const list = Array.isArray(value) ? value : [value];
+  return list.flatMap((a) => a.value.flatMap((v) => (v.address ? [v.address.toLowerCase()] : [])));
+}
+
+function headerText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(headerText).join(', ');
+  if (typeof value === 'object') {
+    const v = value as { text?: string; value?: unknown };
+    if (typeof v.text === 'string') return v.text;
+    if (typeof v.value === 'string') return v.value;
+  }
+  return String(value);
+}
+
+function ids(value: string | string[] | undefined): string[] {
+  if (!value) return [];
+  const all = Array.isArray(value) ? value : [value];
+  return all.flatMap((v) => v.match(/<[^<>\s]{1,500}>/g) ?? []);
+}
+
+/**
+ * Parses raw bytes with a time bound: a pathological message must not hold up the pipeline.
+ * (mailparser keeps working in the background after a timeout; the result is dropped.)
+ */
+export async function parseMessage(raw: Buffer, timeoutMs = 10_000): Promise<InboundMessage> {
+  let timer: NodeJS.Timeout | undefined;
+  let parsed: ParsedMail;
+  try {
+    parsed = await Promise.race([
+      simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, maxHtmlLengthToParse: 2 * 1024 * 1024 }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new MailgrantError('parse_failed', `parsing took longer than ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } catch (err) {
+    if (err instanceof MailgrantError) throw err;
+    throw new MailgrantError('parse_failed', `the message could not be parsed: ${(err as Error).message}`, { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
+  const headers = new Map<string, string>();
+  for (const [k, v] of parsed.headers) headers.set(k.toLowerCase(), headerText(v));
+  const from = parsed.from?.value[0];
+  const extraRecipients = ['delivered-to', 'x-original-to', 'envelope-to']
+    .flatMap((h) => (headers.get(h) ?? '').match(/[^\s<>,;"]{1,64}@[^\s<>,;"]{1,253}/g) ?? [])
+    .map((a) => a.toLowerCase());
+  const returnPathRaw = headers.get('return-path');
+  return {
+    from: from?.address?.toLowerCase() ?? null,
+    fromName: from?.name || null,
+    subject: parsed.subject ?? '',
+    text: parsed.text ?? null,
+    html: typeof parsed.html === 'string' ? parsed.html : null,
+    messageId: parsed.messageId ?? null,
+    inReplyTo: ids(parsed.inReplyTo),
+    references: ids(parsed.references),
+    recipients: [...new Set([...addresses(parsed.to), ...addresses(parsed.cc), ...extraRecipients])],
+    returnPath: returnPathRaw === undefined ? null : returnPathRaw.replace(/[<>\s]/g, ''),
+    contentType: (headers.get('content-type') ?? 'text/plain').toLowerCase(),
+    headers,
+    date: parsed.date ?? null,
+  };
+}

@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Rules } from '../../config/rules.js';
+import type { InboundIdentity } from '../../db/repos/inbound-repo.js';
+import type { Store } from '../../db/store.js';
+import type { DomainDeps } from '../../requests/deps.js';
+import { handleRequestMail } from '../../requests/intake.js';
+import { handleReply } from '../../requests/replies.js';
+import { tokensFromAddresses, tokensFromMessageIds } from '../../requests/tokens.js';
+import { MailgrantError } from '../../shared/errors.js';
+import { classify } from './classify.js';
+import { extractReply } from './extract-reply.js';
+import { parseMessage, type InboundMessage } from './parse.js';
+
+export interface InboundSource {
+  source: 'imap' | 'smtp' | 'cli';
+  mailbox?: string | null;
+  uidValidity?: number | null;
+  uid?: number | null;
+}
+
+export type HandleStatus = 'done' | 'duplicate' | 'failed' | 'quarantined';
+export interface HandleResult {
+  status: HandleStatus;
+  classification?: string;
+  action?: string;
+  requestId?: number | null;
+  error?: string;
+}
+
+export interface InboundPipeline {
+  handle(raw: Buffer, source: InboundSource): Promise<HandleResult>;
+}
+
+export interface PipelineDeps {
+  store: Store;
+  domain: DomainDeps;
+  logger: Logger;
+  /** Called after a commit that queued mail, so it goes out now rather than at the next poll. */
+  onOutbox: () => void;
+  /** Attempts before a message that keeps failing is quarantined. */
+  quarantineAfter?: number;
+}
+
+export function sha256(raw: Buffer): string {
+  return createHash('sha256').update(raw).digest('hex');
+}
+
+/**
+ * One pipeline for every intake: parse and classify outside the transaction, then claim the
+ * message, act on it and record what was done in one transaction, so that a crash anywhere
+ * before the commit leaves the message to be handled again and after it, never twice.
+ */
+export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
+  const quarantineAfter = deps.quarantineAfter ?? 3;
+  return {
+    async handle(raw, src) {
+      const rawHash = sha256(raw);
+      const identity: InboundIdentity = {
+        source: src.source, mailbox: src.mailbox ?? null, uidValidity: src.uidValidity ?? null, uid: src.uid ?? null,
+        rawHash, messageId: null, fromAddress: null, subject: null,
+      };
+      const log = deps.logger.child({ rawHash: rawHash.slice(0, 16), uid: src.uid ?? undefined });
+      let msg: InboundMessage | null = null;
+      try {
+        msg = await parseMessage(raw);
+        identity.messageId = msg.messageId;
+        identity.fromAddress = msg.from;
+        identity.subject = msg.subject.slice(0, 500);
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'message could not be parsed; recorded as malformed');
+      }
+      try {
+        const result = await deps.store.transaction(async (repos) => {
+          const id = await repos.inbound.claim(identity);
+          if (id === null) return { status: 'duplicate' as const };
+          const outcome = msg ? await route(msg, id, repos) : { classification: 'malformed', action: 'ignored', requestId: null };
+          await repos.inbound.finish(id, { ...outcome, at: deps.domain.clock() });
+          return { status: 'done' as const, ...outcome };
+        });
+        if (result.status === 'done') {
+          log.info({ messageId: msg?.messageId, from: msg?.from, classification: result.classification, action: result.action, requestId: result.requestId ?? undefined }, 'inbound message handled');
+          deps.onOutbox();
+        } else {
+          log.debug({ messageId: msg?.messageId }, 'message already handled');
+        }
+        return result;
+      } catch (err) {
+        const error = err instanceof MailgrantError ? err.message : `${(err as Error).name}: ${(err as Error).message}`;
+        log.error({ err, messageId: msg?.messageId }, 'handling an inbound message failed');
+        try {
+          const f = await deps.store.repos.inbound.recordFailure(identity, error, quarantineAfter);
+          return { status: f.quarantined ? 'quarantined' : 'failed', error };
+        } catch (recordErr) {
+          log.error({ err: recordErr }, 'could not record the failure either');
+          return { status: 'failed', error };
+        }
+      }
+    },
+  };
+
+  async function route(msg: InboundMessage, inboundId: number, repos: Parameters<Parameters<Store['transaction']>[0]>[0]) {
+    const rules: Rules = deps.domain.rules();
+    const c = classify(msg, [rules.organization.mailbox]);
+    if (c.kind === 'automatic') return { classification: `automatic: ${c.reason}`, action: 'ignored', requestId: null };
+    const from = msg.from!;
+    const reply = extractReply({ text: msg.text, html: msg.html });
+    const tokens = [
+      ...tokensFromAddresses(msg.recipients, rules.organization.mailbox),
+      ...tokensFromMessageIds([...msg.inReplyTo, ...msg.references], rules.organization.domain),
+    ];
+    if (tokens.length > 0) {
+      const r = await handleReply(repos, deps.domain, {
+        from, token: tokens[0]!, text: reply.text, messageId: msg.messageId, inboundId, authentication: 'none',
+      });
+      return { classification: 'reply', action: r.action, requestId: r.requestId };
+    }
+    const r = await handleRequestMail(repos, deps.domain, { from, subject: msg.subject, body: reply.text, messageId: msg.messageId, inboundId });
+    return { classification: 'request', action: r.action, requestId: r.requestId };
+  }
+}

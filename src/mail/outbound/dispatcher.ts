@@ -1,0 +1,142 @@
+import type { Logger } from 'pino';
+import type { OutboxRow } from '../../db/repos/outbox-repo.js';
+import type { Store } from '../../db/store.js';
+import { isMailgrantError } from '../../shared/errors.js';
+import { revealSecrets } from './compose.js';
+import type { Transport } from './transport.js';
+
+export interface Dispatcher {
+  start(): void;
+  /** Wakes the dispatcher: new mail was committed. */
+  kick(): void;
+  /** Stops claiming; waits for mails in hand. */
+  stop(): Promise<void>;
+  /** Sends everything due now; resolves when nothing due is left (tests, CLI, shutdown). */
+  drain(): Promise<void>;
+}
+
+export interface DispatcherOptions {
+  store: Store;
+  transport: Transport;
+  logger: Logger;
+  clock?: () => Date;
+  batchSize?: number;
+  /** How long a claimed mail stays claimed: a sender that dies mid-send releases it after this. */
+  lockMs?: number;
+  /** Safety-net poll for retries and for mail queued by other processes. */
+  pollMs?: number;
+  maxAttempts?: number;
+  concurrency?: number;
+  onPermanentFailure?: (row: OutboxRow, error: string) => void;
+}
+
+/** Capped exponential backoff with jitter: 2 s, 4 s, 8 s … up to 10 minutes. */
+export function backoffMs(attempt: number): number {
+  const base = Math.min(600_000, 2_000 * 2 ** Math.max(0, attempt - 1));
+  return Math.round(base * (0.75 + Math.random() * 0.5));
+}
+
+export function createDispatcher(o: DispatcherOptions): Dispatcher {
+  const clock = o.clock ?? (() => new Date());
+  const batchSize = o.batchSize ?? 50;
+  const lockMs = o.lockMs ?? 120_000;
+  const pollMs = o.pollMs ?? 5_000;
+  const maxAttempts = o.maxAttempts ?? 12;
+  const concurrency = o.concurrency ?? 5;
+  let running = false;
+  let loop: Promise<void> | null = null;
+  let wake: (() => void) | null = null;
+  let kicked = false;
+
+  async function sendOne(row: OutboxRow): Promise<void> {
+    const s = row.secrets;
+    const log = o.logger.child({ outboxId: row.id, requestId: row.requestId ?? undefined, kind: row.kind, to: row.toAddress });
+    try {
+      await o.transport.send({
+        id: row.id,
+        kind: row.kind,
+        messageId: revealSecrets(row.messageId, s),
+        from: row.fromAddress,
+        to: row.toAddress,
+        replyTo: row.replyTo ? revealSecrets(row.replyTo, s) : null,
+        inReplyTo: row.inReplyTo,
+        subject: revealSecrets(row.subject, s),
+        html: revealSecrets(row.html, s),
+        text: revealSecrets(row.text, s),
+        headers: row.headers,
+      });
+      await o.store.repos.outbox.markSent(row.id, clock());
+      log.info('mail sent');
+    } catch (err) {
+      const message = (err as Error).message;
+      if ((isMailgrantError(err, 'smtp_permanent')) || row.attempts >= maxAttempts) {
+        await o.store.repos.outbox.markFailed(row.id, message);
+        log.error({ err: message, attempts: row.attempts }, 'mail failed for good');
+        o.onPermanentFailure?.(row, message);
+      } else {
+        const delay = backoffMs(row.attempts);
+        await o.store.repos.outbox.markRetry(row.id, new Date(clock().getTime() + delay), message);
+        log.warn({ err: message, attempts: row.attempts, retryInMs: delay }, 'mail not sent, will retry');
+      }
+    }
+  }
+
+  /** Claims and sends batches until nothing is due. Returns how many were handled. */
+  async function pass(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const rows = await o.store.transaction((r) => r.outbox.claimDue(batchSize, lockMs, clock()));
+      if (rows.length === 0) return total;
+      total += rows.length;
+      // A few in parallel: the pooled SMTP transport keeps several connections busy.
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: Math.min(concurrency, rows.length) }, async () => {
+          while (next < rows.length) await sendOne(rows[next++]!);
+        }),
+      );
+    }
+  }
+
+  async function run(): Promise<void> {
+    while (running) {
+      kicked = false;
+      try {
+        await pass();
+      } catch (err) {
+        o.logger.error({ err }, 'outbox pass failed; retrying shortly');
+      }
+      if (!running) break;
+      if (kicked) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pollMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = null;
+    }
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      loop = run();
+    },
+    kick() {
+      kicked = true;
+      wake?.();
+    },
+    async stop() {
+      running = false;
+      wake?.();
+      await loop;
+      loop = null;
+    },
+    async drain() {
+      await pass();
+    },
+  };
+}

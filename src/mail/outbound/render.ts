@@ -1,0 +1,120 @@
+/**
+ * The mail renderer. `createRenderer` is synchronous: it reads and compiles every template
+ * (MJML included) when called — do it once at start-up and keep the renderer; a broken template
+ * or override throws `MailgrantError('template_invalid')` there, naming the file and line, so
+ * the daemon refuses to start rather than failing on the first mail.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LOCALES, type Locale } from '../../shared/locale.js';
+import { compilePart, compileTemplate, loadExpanded, runMjml, type CompiledTemplate } from './compile.js';
+import { createHandlebarsEnv } from './helpers.js';
+import { MAIL_KINDS, type MailDataByKind, type MailKind, type RenderedMail } from './mail-data.js';
+import { resolveFile, templateError, type SourceLine, type TemplateRoots } from './template-files.js';
+
+export interface TemplateEntry {
+  kind: MailKind;
+  /** The locale asked for. */
+  locale: Locale;
+  /** The file actually used (an override, the bundled file, or the English one as fallback). */
+  file: string;
+  /** True when `<locale>/<kind>.mjml` exists nowhere and the English template stands in. */
+  fallback: boolean;
+}
+
+export interface Renderer {
+  /** Renders with the template for `data.locale`; falls back to 'en' only when that locale's file is missing. */
+  render<K extends MailKind>(kind: K, data: MailDataByKind[K]): RenderedMail;
+  readonly templates: TemplateEntry[];
+}
+
+export interface RendererOptions {
+  /** The bundled templates (see `BUNDLED_TEMPLATES_DIR`). */
+  templatesDir: string;
+  /** TEMPLATES_DIR: a file at the same relative path replaces the bundled one. */
+  overridesDir?: string | null;
+}
+
+/** `templates/` at the repository root; the same relative path works from `src/` (tsx) and `dist/`. */
+export const BUNDLED_TEMPLATES_DIR = fileURLToPath(new URL('../../../templates/', import.meta.url));
+
+function rootsOf(opts: RendererOptions): TemplateRoots {
+  return { bundled: path.resolve(opts.templatesDir), overrides: opts.overridesDir ? path.resolve(opts.overridesDir) : null };
+}
+
+/** Which file serves (kind, locale): that locale's file if any root has it, else English. */
+function locate(roots: TemplateRoots, kind: MailKind, locale: Locale): { file: string; locale: Locale } | null {
+  const own = resolveFile(roots, `${locale}/${kind}.mjml`);
+  if (own) return { file: own, locale };
+  const en = resolveFile(roots, `en/${kind}.mjml`);
+  return en ? { file: en, locale: 'en' } : null;
+}
+
+/** Subjects are one header line: collapse any newline or run of spaces a template produced. */
+function cleanSubject(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+/** Plain text: no trailing spaces, at most one blank line in a row, one final newline. */
+function cleanText(s: string): string {
+  return `${s.replace(/[ \t]+$/gm, '').replace(/\n{3,}/g, '\n\n').trim()}\n`;
+}
+
+function renderWith(t: CompiledTemplate, data: object): RenderedMail {
+  const subject = cleanSubject(t.subject(data));
+  // The HTML <title> shows the subject; it is added to the data rather than re-rendered in MJML.
+  const html = t.html({ ...data, mailSubject: subject });
+  return { subject, html, text: cleanText(t.text(data)) };
+}
+
+export function createRenderer(opts: RendererOptions): Renderer {
+  const roots = rootsOf(opts);
+  const env = createHandlebarsEnv();
+  const partialCache = new Map<string, SourceLine[]>();
+  const byFile = new Map<string, CompiledTemplate>();
+  const table = new Map<string, CompiledTemplate>();
+  const templates: TemplateEntry[] = [];
+
+  for (const kind of MAIL_KINDS) {
+    for (const locale of LOCALES) {
+      const found = locate(roots, kind, locale);
+      if (!found) throw templateError(path.join(roots.bundled, `en/${kind}.mjml`), null, `missing: no template for "${kind}" in ${locale} nor in en`);
+      // A fallback reuses the English compilation; each file is compiled exactly once.
+      let compiled = byFile.get(found.file);
+      if (!compiled) {
+        compiled = compileTemplate(env, loadExpanded(roots, found.locale, found.file, partialCache));
+        byFile.set(found.file, compiled);
+      }
+      table.set(`${locale}/${kind}`, compiled);
+      templates.push({ kind, locale, file: found.file, fallback: found.locale !== locale });
+    }
+  }
+
+  return {
+    templates,
+    render<K extends MailKind>(kind: K, data: MailDataByKind[K]): RenderedMail {
+      const compiled = table.get(`${data.locale}/${kind}`) ?? table.get(`en/${kind}`);
+      if (!compiled) throw templateError(kind, null, `no template for mail kind "${kind}"`);
+      return renderWith(compiled, data);
+    },
+  };
+}
+
+/**
+ * The slow path, kept only so the benchmark can show what compiling once saves: reads the
+ * template, runs Handlebars on the MJML source and then MJML on the result — for every mail.
+ * The output is equivalent to `createRenderer(opts).render(kind, data)`.
+ */
+export function renderMjmlPerMail<K extends MailKind>(opts: RendererOptions, kind: K, data: MailDataByKind[K]): RenderedMail {
+  const roots = rootsOf(opts);
+  const found = locate(roots, kind, data.locale);
+  if (!found) throw templateError(path.join(roots.bundled, `en/${kind}.mjml`), null, `missing: no template for "${kind}"`);
+  const env = createHandlebarsEnv();
+  const t = loadExpanded(roots, found.locale, found.file, new Map());
+  const subject = cleanSubject(compilePart(env, t.subject, t.file, false)(data));
+  const mjml = compilePart(env, t.body, t.file, true)({ ...data, mailSubject: subject });
+  const html = runMjml(mjml, [], t.file);
+  return { subject, html, text: cleanText(compilePart(env, t.text, t.file, false)(data)) };
+}
+
+export { mjmlRunCount } from './compile.js';

@@ -1,0 +1,110 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import nodemailer, { type SendMailOptions } from 'nodemailer';
+import type { SmtpSettings } from '../../config/env.js';
+import { MailgrantError } from '../../shared/errors.js';
+
+export interface OutgoingMail {
+  id: number;
+  kind: string;
+  messageId: string;
+  from: string;
+  to: string;
+  replyTo: string | null;
+  inReplyTo: string | null;
+  subject: string;
+  html: string;
+  text: string;
+  headers: Record<string, string>;
+}
+
+/** Where mail goes: an SMTP server, or .eml files for a machine without one. */
+export interface Transport {
+  readonly name: string;
+  send(mail: OutgoingMail): Promise<void>;
+  verify(): Promise<void>;
+  close(): void;
+}
+
+function toNodemailer(mail: OutgoingMail): SendMailOptions {
+  return {
+    messageId: mail.messageId,
+    from: mail.from,
+    to: mail.to,
+    replyTo: mail.replyTo ?? undefined,
+    inReplyTo: mail.inReplyTo ?? undefined,
+    subject: mail.subject,
+    html: mail.html,
+    text: mail.text,
+    headers: mail.headers,
+    // RFC 3834: auto-generated mail goes with an empty envelope sender only for bounces; we
+    // keep the mailbox so that bounces come back to it and are classified there.
+  };
+}
+
+/**
+ * SMTP through a pooled nodemailer transport. SMTP reply codes are classified here, the only
+ * place that understands them: 4xx and network errors are transient, 5xx permanent, except
+ * 503 (bad sequence), which says more about the session than about the mail.
+ */
+export function createSmtpTransport(s: SmtpSettings): Transport {
+  const t = nodemailer.createTransport({
+    pool: true,
+    host: s.host,
+    port: s.port,
+    secure: s.secure,
+    maxConnections: s.maxConnections,
+    maxMessages: 1000,
+    auth: s.user ? { user: s.user, pass: s.password ?? '' } : undefined,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
+    // Loopback relays in tests and local MTAs often have no certificate worth checking.
+    tls: { rejectUnauthorized: false },
+  });
+  return {
+    name: `smtp://${s.host}:${s.port}`,
+    async send(mail) {
+      try {
+        await t.sendMail(toNodemailer(mail));
+      } catch (err) {
+        throw classifySmtpError(err);
+      }
+    },
+    async verify() {
+      await t.verify();
+    },
+    close: () => t.close(),
+  };
+}
+
+export function classifySmtpError(err: unknown): MailgrantError {
+  const e = err as { responseCode?: number; response?: string; code?: string; message?: string };
+  const code = e.responseCode;
+  if (typeof code === 'number' && code >= 500 && code !== 503) {
+    return new MailgrantError('smtp_permanent', `the SMTP server refused the mail: ${e.response ?? e.message}`, { cause: err, details: { responseCode: code } });
+  }
+  return new MailgrantError('smtp_transient', `sending failed for now: ${e.response ?? e.message ?? String(err)}`, { cause: err, details: { responseCode: code ?? null, errno: e.code ?? null } });
+}
+
+/**
+ * Writes each mail as an .eml file, so a newcomer without a mail server can open them. The file
+ * name comes from the outbox id, so sending the same mail again after a crash overwrites the
+ * same file instead of making a second one.
+ */
+export function createFileTransport(dir: string): Transport {
+  mkdirSync(dir, { recursive: true });
+  const builder = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  return {
+    name: `files in ${dir}`,
+    async send(mail) {
+      const info = await builder.sendMail(toNodemailer(mail));
+      const name = `${String(mail.id).padStart(6, '0')}-${mail.kind}-${mail.to.replace(/[^a-z0-9@._-]/gi, '_')}.eml`;
+      const tmp = join(dir, `.${name}.tmp`);
+      writeFileSync(tmp, info.message as Buffer);
+      renameSync(tmp, join(dir, name));
+    },
+    async verify() {},
+    close() {},
+  };
+}

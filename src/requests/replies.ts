@@ -1,0 +1,107 @@
+import type { Repos } from '../db/store.js';
+import { applyDecisions } from './decisions.js';
+import type { DomainDeps } from './deps.js';
+import { interpretReply, type Interpretation } from './reply-grammar/index.js';
+import { hashToken } from './tokens.js';
+import { common, personView, requestView } from './views.js';
+
+/** A reply to a shared-request mail as the domain sees it. */
+export interface ReplyMail {
+  from: string;
+  token: string;
+  /** What the person wrote above the quote. */
+  text: string;
+  messageId: string | null;
+  inboundId: number;
+  /** Authentication verdict for the audit trail. */
+  authentication: string;
+}
+
+export type ReplyAction =
+  | 'decision-recorded'
+  | 'already-decided'
+  | 'unclear'
+  | 'unknown-token'
+  | 'expired-token'
+  | 'not-recipient';
+
+export interface ReplyResult { action: ReplyAction; requestId: number | null; interpretation: Interpretation | null }
+
+export async function handleReply(repos: Repos, deps: DomainDeps, mail: ReplyMail): Promise<ReplyResult> {
+  const rules = deps.rules();
+  const now = deps.clock();
+  const from = mail.from.toLowerCase();
+  const share = await repos.shares.findByTokenHash(hashToken(mail.token));
+  // An unknown token gets no answer: answering would tell a forger which guesses are wrong.
+  if (!share) return { action: 'unknown-token', requestId: null, interpretation: null };
+
+  const request = await repos.requests.get(share.requestId, { forUpdate: true });
+  if (!request) return { action: 'unknown-token', requestId: null, interpretation: null };
+  const notify = async (reason: 'not-recipient' | 'forwarded' | 'expired' | 'completed') => {
+    // Told to the token's owner, never to the replier: a forger learns nothing.
+    await repos.outbox.enqueue(
+      deps.composer.compose('not-authorized', { ...common(rules, share.recipientEmail), request: requestView(rules, request), reason, replier: from }, {
+        to: share.recipientEmail, dedupeKey: `not-authorized:inbound:${mail.inboundId}`, requestId: request.id,
+      }),
+    );
+    await repos.audit.record({
+      actor: from, channel: 'email', action: 'reply-refused', requestId: request.id, at: now,
+      details: { reason, tokenRecipient: share.recipientEmail, messageId: mail.messageId },
+    });
+  };
+  if (from !== share.recipientEmail) {
+    await notify('forwarded');
+    return { action: 'not-recipient', requestId: request.id, interpretation: null };
+  }
+  if (share.expiresAt.getTime() < now.getTime()) {
+    await notify('expired');
+    return { action: 'expired-token', requestId: request.id, interpretation: null };
+  }
+
+  const interpretation = interpretReply(
+    mail.text,
+    request.people.map((p) => ({ email: p.email, name: p.name, pending: p.verdict === null })),
+  );
+  const locale = rules.user(from)?.locale ?? interpretation.language ?? rules.organization.locale;
+  const replyEnv = { to: from, requestId: request.id, inReplyTo: mail.messageId, replyToken: mail.token };
+
+  if (interpretation.kind === 'unclear' && interpretation.reason.code !== 'nobody_pending') {
+    await repos.outbox.enqueue(
+      deps.composer.compose('unclear-reply', { ...common(rules, from, locale), request: requestView(rules, request), reason: interpretation.reason, keptText: interpretation.text }, {
+        ...replyEnv, dedupeKey: `unclear:inbound:${mail.inboundId}`,
+      }),
+    );
+    await repos.audit.record({ actor: from, channel: 'email', action: 'reply-unclear', requestId: request.id, at: now, details: { reason: interpretation.reason, messageId: mail.messageId } });
+    return { action: 'unclear', requestId: request.id, interpretation };
+  }
+
+  // "approve" when nobody is left undecided: tell them who decided, rather than "unclear".
+  const decisions = interpretation.kind === 'decision' ? interpretation.decisions : request.people.map((p) => ({ user: p.email, verdict: p.verdict! }));
+  const result = await applyDecisions(repos, deps, {
+    requestId: request.id,
+    decisions,
+    decider: from,
+    channel: 'email',
+    comment: interpretation.kind === 'decision' ? interpretation.comment : null,
+    evidence: { messageId: mail.messageId, authentication: mail.authentication, shareId: share.id },
+    eventKey: `inbound:${mail.inboundId}`,
+  });
+  const byEmail = new Map(result.request.people.map((p) => [p.email, p]));
+  const person = (email: string) => personView(rules, email, byEmail.get(email)?.name);
+  await repos.outbox.enqueue(
+    deps.composer.compose('receipt', {
+      ...common(rules, from, locale),
+      request: requestView(rules, result.request),
+      recorded: result.recorded.map((r) => ({ person: person(r.email), verdict: r.verdict })),
+      alreadyDecided: result.alreadyDecided.map((r) => ({ person: person(r.email), verdict: r.verdict, by: rules.displayName(r.by) })),
+      waitingForSeats: result.waitingForSeats.map(person),
+      comment: interpretation.kind === 'decision' ? interpretation.comment : null,
+      completed: result.request.status === 'completed',
+    }, { ...replyEnv, dedupeKey: `receipt:inbound:${mail.inboundId}` }),
+  );
+  return {
+    action: result.recorded.length > 0 ? 'decision-recorded' : 'already-decided',
+    requestId: request.id,
+    interpretation,
+  };
+}
