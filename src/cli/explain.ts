@@ -4,7 +4,8 @@ import type { Env } from '../config/env.js';
 import { loadRules } from '../config/rules.js';
 import { extractReply } from '../mail/inbound/extract-reply.js';
 import { parseMessage } from '../mail/inbound/parse.js';
-import { describeUnclear, interpretReply } from '../requests/reply-grammar/index.js';
+import { describeUnclear } from '../requests/describe-unclear.js';
+import { interpretReply } from '../requests/reply-grammar/index.js';
 import { MailgrantError } from '../shared/errors.js';
 
 /**

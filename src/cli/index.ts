@@ -3,7 +3,9 @@ import { parseEnv } from '../config/env.js';
 import { isMailgrantError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { explainCommand } from './explain.js';
+import { loadRules } from '../config/rules.js';
 import { migrateCommand } from './migrate.js';
+import { replyCommand, sendCommand } from './send.js';
 import { startCommand } from './start.js';
 
 const USAGE = `Usage: mailgrant <command>
@@ -12,6 +14,8 @@ Commands:
   start                               run the daemon (applies pending migrations first)
   migrate                             apply pending database migrations and exit
   explain FILE.eml --users a@x,b@x    show how a reply would be understood, as JSON
+  send --from A --subject S [--text T]   send a request mail to the SMTP intake (for trying it out)
+  reply FILE.eml --text T [--from A]     reply to a mail Mailgrant wrote, through the SMTP intake
 
 Configuration comes from environment variables and the rules file; see README.md.`;
 
@@ -31,6 +35,10 @@ async function main(argv: string[]): Promise<number> {
       return migrateCommand(env, logger);
     case 'explain':
       return explainCommand(rest, env);
+    case 'send':
+      return sendCommand(rest, env, loadRules(env.rulesFile).rules.organization.mailbox);
+    case 'reply':
+      return replyCommand(rest, env);
     default:
       process.stderr.write(`mailgrant: unknown command "${command}"\n\n${USAGE}\n`);
       return 2;

@@ -403,6 +403,16 @@ export class ServerProcess {
       this.child.once('error', (err) => {
         onData(Buffer.from(`\n[spawn error] ${err.message}\n`));
       });
+      // The wrapper exits once the server's main process has. Children that outlive it (Dovecot's
+      // imap processes keep a client for up to 10 s after the master stopped) would keep client
+      // connections and our stdio pipes open: kill what is left of the process group.
+      this.child.once('exit', () => {
+        try {
+          process.kill(-this.pid, 'SIGKILL');
+        } catch {
+          // nothing left
+        }
+      });
       this.child.once('close', (code, signal) => {
         this.exitInfo = { code, signal };
         liveServers.delete(this);

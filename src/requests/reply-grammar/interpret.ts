@@ -113,7 +113,8 @@ export function interpretReply(text: string, people: readonly RequestPerson[]): 
   let start: CommentStart | null = parser.feedLine(toks, lines[li]!.text, skipInlineGreeting(toks));
   let commentLine = li;
   let lastCommand = li;
-  for (let k = nextNonEmpty(li + 1); start === null && k > 0; k = nextNonEmpty(k + 1)) {
+  // (Only after a first line that held a command: "Thanks!\napprove" is not a command line.)
+  for (let k = nextNonEmpty(li + 1); start === null && parser.verbCount > 0 && k > 0; k = nextNonEmpty(k + 1)) {
     const next = tok(k);
     if (!isCommandUnit(next, 0)) break;
     start = parser.feedLine(next, lines[k]!.text);

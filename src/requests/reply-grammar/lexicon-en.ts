@@ -20,7 +20,8 @@ export const LEXICON_EN: LexiconData = {
       'cannot', "won't", 'wont', "shouldn't", "wouldn't", "mustn't", "didn't", "doesn't", "isn't",
     ],
     and: ['and', 'then', 'plus', 'as well as'],
-    polite: ['please', 'pls', 'plz', 'thanks', 'thank you', 'thx', 'kindly', 'cheers'],
+    // Interjections are harmless next to a verb ("OK, approve") and never approve on their own.
+    polite: ['please', 'pls', 'plz', 'thanks', 'thank you', 'thx', 'kindly', 'cheers', 'ok', 'okay', 'yes', 'sure'],
     filler: [
       'the', 'a', 'request', 'requests', 'licence', 'license', 'licences', 'licenses',
       'it', 'this', 'that', 'these', 'them', 'for', 'of', 'else', 'is', 'are',

@@ -25,7 +25,7 @@ export const LEXICON_FR: LexiconData = {
     and: ['et', 'puis', 'ainsi que', 'mais'],
     polite: [
       "s'il vous plaît", "s'il vous plait", "s'il te plaît", "s'il te plait", 'svp', 'stp',
-      'merci', 'merci beaucoup',
+      'merci', 'merci beaucoup', 'oui', "d'accord",
     ],
     filler: [
       'la', 'le', 'les', "l'", 'demande', 'demandes', 'licence', 'licences', 'pour', 'de', 'du',

@@ -124,7 +124,9 @@ export function resolveRun(index: NameIndex, run: readonly Token[], line: string
     for (let n = Math.min(index.maxWords, run.length - i); n > 0 && taken === 0; n--) {
       const words = run.slice(i, i + n);
       if (words.some((w) => w.kind !== 'word')) continue;
-      const hits = index.latin.get(words.map((w) => w.fold).join(' '));
+      const key = words.map((w) => w.fold).join(' ');
+      // "alex kim's request": a possessive still names the person.
+      const hits = index.latin.get(key) ?? (key.endsWith("'s") ? index.latin.get(key.slice(0, -2)) : undefined);
       if (!hits) continue;
       flushUnknown();
       parts.push(part(line.slice(t.start, words[n - 1]!.end), hits));
