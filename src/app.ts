@@ -29,6 +29,8 @@ export interface App {
   readonly smtpIntake: SmtpIntake | null;
   readonly scheduler: Scheduler;
   rules(): Rules;
+  /** Puts new rules in force for the next message (reload on SIGHUP or file change). */
+  setRules(rules: Rules): void;
   /** Starts intake, dispatch and jobs. Safe to call twice. */
   start(): Promise<void>;
   /** Stops intake, finishes the message in hand, stops jobs, drains the outbox briefly, closes. Safe to call twice. */
@@ -82,6 +84,9 @@ export async function createApp(o: AppOptions): Promise<App> {
   return {
     env, db, store, domain, pipeline, dispatcher, imap, smtpIntake, scheduler,
     rules: getRules,
+    setRules(next) {
+      current = next;
+    },
     async start() {
       if (started) return;
       started = true;

@@ -6,7 +6,7 @@ export function describeUnclear(reason: UnclearReason): string {
     case 'empty':
       return 'nothing was written above the quoted message';
     case 'no_command':
-      return `no command was found in "${reason.text.slice(0, 80)}"`;
+      return `no command Mailgrant can act on without guessing was found in "${reason.text.slice(0, 80)}"`;
     case 'negation':
       return `"${reason.phrase}" is a negation; Mailgrant never approves from a negated sentence`;
     case 'unknown_name':

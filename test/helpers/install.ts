@@ -147,23 +147,6 @@ function tail(text: string, lines = 30): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
-function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const collect = (chunk: Buffer): void => {
-      output = (output + chunk.toString('utf8')).slice(-64_000);
-    };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    child.once('error', (err) => reject(new Error(`${command} ${args.join(' ')} could not start: ${err.message}`)));
-    child.once('close', (code, signal) => {
-      if (code === 0) resolve();
-      else reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit code ${code}`}):\n${tail(output)}`));
-    });
-  });
-}
-
 async function aptInstall(debPackage: string): Promise<void> {
   const aptGet = findBinary('apt-get');
   if (!aptGet) throw new Error(`Cannot install Debian package ${debPackage}: apt-get not found (not a Debian system?)`);
@@ -171,10 +154,10 @@ async function aptInstall(debPackage: string): Promise<void> {
   // Wait for another apt/dpkg run (e.g. unattended-upgrades) instead of failing on its lock.
   const lockWait = ['-o', 'DPkg::Lock::Timeout=600'];
   if (!aptUpdated) {
-    await runCommand(aptGet, [...lockWait, 'update'], env);
+    await runToCompletion(aptGet, [...lockWait, 'update'], { env, timeoutMs: 15 * 60_000 });
     aptUpdated = true;
   }
-  await runCommand(aptGet, [...lockWait, 'install', '-y', '--no-install-recommends', debPackage], env);
+  await runToCompletion(aptGet, [...lockWait, 'install', '-y', '--no-install-recommends', debPackage], { env, timeoutMs: 15 * 60_000 });
 }
 
 /**
@@ -312,7 +295,8 @@ export function chownTree(dir: string, user: OsUser): void {
  * Every server runs under a small sh wrapper whose stdin is a pipe from this process. When the
  * pipe reaches EOF - because stop() closed it, or because this process exited or was killed,
  * even with SIGKILL - the wrapper sends the server its stop signal and waits for it. So no
- * server outlives the test process, without relying on exit handlers.
+ * server outlives the test process, without relying on exit handlers. The wrapper is spawned
+ * detached (its own process group); when it exits, whatever is left of the group is killed.
  *
  * Background jobs of a non-interactive sh get stdin from /dev/null, hence the copy to fd 3.
  */

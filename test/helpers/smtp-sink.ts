@@ -16,7 +16,7 @@ export interface ReceivedMail {
   messageId: string;
   /**
    * Lower-case header name -> value: decoded text for text and address headers (e.g. `"Ann"
-   * <ann@example.org>`), the raw unfolded value for the rest (dates, content-type...). For
+   * <ann@example.org>` as rendered by mailparser), the raw unfolded value for the rest (dates, content-type...). For
    * repeated headers (Received...) the first occurrence.
    */
   headers: Record<string, string>;

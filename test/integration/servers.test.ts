@@ -195,7 +195,7 @@ describe('startSmtpSink', () => {
     expect(mail?.headers['x-mailgrant-request']).toBe('req-42');
     expect(mail?.from).toBe('licences@example.org');
     expect(mail?.to.sort()).toEqual(['audit@example.org', 'requester@example.org']);
-    expect(mail?.headers.from).toBe('Mailgrant <licences@example.org>');
+    expect(mail?.headers.from).toBe('"Mailgrant" <licences@example.org>'); // mailparser's rendering
     expect(mail?.messageId).toMatch(/^<.+>$/);
     expect(mail?.text.trim()).toBe('Granted.');
     expect(mail?.html).toContain('<p>Granted.</p>');

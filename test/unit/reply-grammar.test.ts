@@ -182,6 +182,8 @@ describe('several command lines', () => {
     ['Approve alice. Deny bob.', { approve: [A], deny: [B] }],
     ['Approve all.\nAll the best', { approve: [A, B, C], comment: 'All the best' }],
     ['approve alice.\nAnd bob too.', { approve: [A], comment: 'And bob too.' }],
+    ['approve\nNo rush.', { approve: [A, B, C], comment: 'No rush.' }],
+    ['Approved. No worries.', { approve: [A, B, C], comment: 'No worries.' }],
   ];
   it.each(cases)('%j', (text, e) => expectDecision(interpretReply(text, TEAM), TEAM, e));
 });
@@ -361,6 +363,8 @@ describe('negations are never decisions', () => {
     ['approve alice, don’t approve bob', 'don’t approve'],
     ['No, approve alice', 'No, approve'],
     ['approve all.\nNot bob.', 'Not'],
+    ['approve all. Not bob.', 'Not'],
+    ['approve\nNot for everyone', 'Not'],
     ['approve\nDon’t approve bob', 'Don’t approve'],
   ];
   it.each(cases)('%j', (text, phrase) => {

@@ -79,8 +79,9 @@ function handlebarsLine(err: unknown): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** Handlebars' own " - 3:4" position is relative to the expanded text; ours replaces it. */
 function firstLineOf(message: string): string {
-  return message.split('\n')[0] ?? message;
+  return (message.split('\n')[0] ?? message).replace(/ - \d+:\d+$/, '');
 }
 
 /**

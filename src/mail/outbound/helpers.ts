@@ -25,6 +25,20 @@ const VERDICT_COLORS = { approve: '#1a7f37', deny: '#b42318', pending: '#8a6d00'
 /** Used in "how to reply" examples when a request has fewer people than the example needs. */
 const FALLBACK_REPLY_NAMES = ['alice', 'bob', 'carol'] as const;
 
+/**
+ * Intl objects are costly to build (tens of µs each) and a mail uses dozens of dates, numbers and
+ * lists; they are immutable, so one per (type, locale, options) is kept for the process.
+ */
+const intlCache = new Map<string, unknown>();
+function cached<T>(key: string, make: () => T): T {
+  let value = intlCache.get(key) as T | undefined;
+  if (value === undefined) {
+    value = make();
+    intlCache.set(key, value);
+  }
+  return value;
+}
+
 interface RootData {
   locale?: unknown;
   timeZone?: unknown;
@@ -81,18 +95,20 @@ const helpers = {
     const { params, options } = splitArgs(args);
     const date = toDate(params[0]);
     if (!date) return '';
+    const locale = localeOf(options);
     const tz = rootOf(options).timeZone;
+    const timeZone = typeof tz === 'string' && tz !== '' ? tz : undefined;
     const withTime = options.hash?.time === true;
-    return new Intl.DateTimeFormat(localeOf(options), {
-      dateStyle: 'long',
-      ...(withTime ? { timeStyle: 'short' as const } : {}),
-      ...(typeof tz === 'string' && tz !== '' ? { timeZone: tz } : {}),
-    }).format(date);
+    const format = cached(`date|${locale}|${timeZone ?? ''}|${withTime}`, () =>
+      new Intl.DateTimeFormat(locale, { dateStyle: 'long', ...(withTime ? { timeStyle: 'short' as const } : {}), timeZone }),
+    );
+    return format.format(date);
   },
   formatNumber(...args: unknown[]): string {
     const { params, options } = splitArgs(args);
     const n = Number(params[0]);
-    return Number.isFinite(n) ? new Intl.NumberFormat(localeOf(options)).format(n) : '';
+    const locale = localeOf(options);
+    return Number.isFinite(n) ? cached(`number|${locale}`, () => new Intl.NumberFormat(locale)).format(n) : '';
   },
   /** `{{verdictLabel verdict}}` → "approved" / "approuvé" / "已核准"; null means still pending. */
   verdictLabel(...args: unknown[]): string {
@@ -103,17 +119,21 @@ const helpers = {
     const { params } = splitArgs(args);
     return VERDICT_COLORS[verdictKey(params[0])];
   },
-  /** `{{list names}}` → "a, b, and c" / "a, b et c" / "a、b和c"; `or=true` joins with "or". */
+  /** `{{list names}}` → "a, b, and c" / "a, b et c" / "a、b、c"; `or=true` joins with "or". */
   list(...args: unknown[]): string {
     const { params, options } = splitArgs(args);
     const items = Array.isArray(params[0]) ? params[0].map((x) => String(x)) : [];
+    const locale = localeOf(options);
+    // Intl's zh-TW list ("a和b") glues Latin addresses together; the enumeration comma reads well for both.
+    if (locale === 'zh-TW') return items.join('、');
     const type = options.hash?.or === true ? 'disjunction' : 'conjunction';
-    return new Intl.ListFormat(localeOf(options), { style: 'long', type }).format(items);
+    return cached(`list|${locale}|${type}`, () => new Intl.ListFormat(locale, { style: 'long', type })).format(items);
   },
   /** `{{plural n "seat" "seats"}}` picks the word by the locale's plural rules (French: 0 and 1 are singular). */
   plural(...args: unknown[]): string {
     const { params, options } = splitArgs(args);
-    const rule = new Intl.PluralRules(localeOf(options)).select(Number(params[0]));
+    const locale = localeOf(options);
+    const rule = cached(`plural|${locale}`, () => new Intl.PluralRules(locale)).select(Number(params[0]));
     return String(rule === 'one' ? params[1] : params[2]);
   },
   /** `{{quote comment}}` in plain text: every line prefixed with "> ", as mail clients quote. */

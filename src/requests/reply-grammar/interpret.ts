@@ -1,3 +1,9 @@
+/**
+ * The reply grammar's entry point. Pipeline: split the reply into lines → skip one greeting line
+ * → tokenize the command line(s) against the lexicon and the people's names (tokenize.ts) →
+ * read clauses (parse.ts) → resolve names (names.ts) → per-person decisions. Every doubt along
+ * the way ends in `unclear` with a reason the caller can explain to the decider.
+ */
 import type { Locale } from '../../shared/locale.js';
 import { detectLanguage } from './language.js';
 import { buildNameIndex, isPersonToken, resolveRun, type NameIndex } from './names.js';
@@ -107,7 +113,8 @@ export function interpretReply(text: string, people: readonly RequestPerson[]): 
     toks = tok(li);
   }
   const commandLine = lines[li]!.text.trim();
-  const parser = new CommandParser((t) => isPersonToken(index, t));
+  const isPerson = (t: Token): boolean => isPersonToken(index, t);
+  const parser = new CommandParser(isPerson);
 
   // Command lines: the first one, then following lines as long as they read as commands.
   let start: CommentStart | null = parser.feedLine(toks, lines[li]!.text, skipInlineGreeting(toks));
@@ -116,7 +123,7 @@ export function interpretReply(text: string, people: readonly RequestPerson[]): 
   // (Only after a first line that held a command: "Thanks!\napprove" is not a command line.)
   for (let k = nextNonEmpty(li + 1); start === null && parser.verbCount > 0 && k > 0; k = nextNonEmpty(k + 1)) {
     const next = tok(k);
-    if (!isCommandUnit(next, 0)) break;
+    if (!isCommandUnit(next, 0, isPerson)) break;
     start = parser.feedLine(next, lines[k]!.text);
     lastCommand = commentLine = k;
   }
@@ -148,14 +155,14 @@ export function interpretReply(text: string, people: readonly RequestPerson[]): 
 function decide(parser: CommandParser, index: NameIndex, text: string, comment: string | null): Interpretation {
   const explicit = new Map<number, Set<Verdict>>();
   const defaults = new Set<Verdict>();
-  let nameError: UnclearReason | null = null;
+  // The first name problem in reading order is reported; later ones would only repeat the question.
+  const nameErrors: UnclearReason[] = [];
   const mark = (runs: readonly NameRun[], verdict: Verdict): void => {
     for (const run of runs) {
       for (const p of resolveRun(index, run.tokens, run.line)) {
-        if (nameError) return;
-        if (p.kind === 'unknown') nameError = { code: 'unknown_name', name: p.text };
+        if (p.kind === 'unknown') nameErrors.push({ code: 'unknown_name', name: p.text });
         else if (p.kind === 'ambiguous') {
-          nameError = { code: 'ambiguous_name', name: p.text, matches: p.people.map((i) => index.people[i]!.email) };
+          nameErrors.push({ code: 'ambiguous_name', name: p.text, matches: p.people.map((i) => index.people[i]!.email) });
         } else {
           const set = explicit.get(p.person) ?? new Set<Verdict>();
           set.add(verdict);
@@ -167,8 +174,10 @@ function decide(parser: CommandParser, index: NameIndex, text: string, comment: 
   for (const c of parser.clauses) {
     mark(c.names, c.verdict);
     mark(c.except, c.verdict === 'approve' ? 'deny' : 'approve');
+    // No names, "all", or "all except …": the verdict is the default for everyone pending.
     if (c.all || c.names.length === 0) defaults.add(c.verdict);
   }
+  const nameError = nameErrors[0];
   if (nameError) return unclear(nameError, text);
 
   const decisions: { user: string; verdict: Verdict }[] = [];

@@ -48,19 +48,21 @@ const BEFORE_VERB_OR_ALL: ReadonlySet<TokenClass> = new Set([...BEFORE_VERB, 'al
 const LEADING: ReadonlySet<TokenClass> = new Set([...BEFORE_VERB, 'and', 'greeting']);
 
 /**
- * Does the sentence starting at `from` read as a command? It must open with a verb, a negation,
- * an "except", or "all" followed by a verb ("All the best" is a sign-off, "All denied" is not).
+ * Does the sentence starting at `from` read as a command? It must open with a verb, an "except",
+ * "all" followed by a verb ("All the best" is a sign-off, "All denied" is not), or a negation that
+ * is about the decision — with a verb, a person or "all" in it ("Not bob." yes, "No rush." no).
  */
-export function isCommandUnit(toks: readonly Token[], from: number): boolean {
+export function isCommandUnit(toks: readonly Token[], from: number, isPerson: (t: Token) => boolean): boolean {
   const j = nextSignificant(toks, from - 1, LEADING);
   const t = toks[j];
   if (!t) return false;
-  if (isVerb(t) || t.cls === 'neg' || t.cls === 'except') return true;
-  if (t.cls !== 'all') return false;
+  if (isVerb(t) || t.cls === 'except') return true;
+  if (t.cls !== 'all' && t.cls !== 'neg') return false;
   for (let k = j + 1; k < toks.length; k++) {
-    const c = toks[k]!.cls;
-    if (c === 'stop' || c === 'question') return false;
-    if (c === 'approve' || c === 'deny') return true;
+    const u = toks[k]!;
+    if (u.cls === 'stop' || u.cls === 'question') return false;
+    if (isVerb(u)) return true;
+    if (t.cls === 'neg' && (u.cls === 'all' || u.cls === 'except' || isPerson(u))) return true;
   }
   return false;
 }
@@ -124,7 +126,7 @@ export class CommandParser {
           this.endUnit();
           let n = i + 1;
           while (toks[n]?.cls === 'stop' || toks[n]?.cls === 'question') n++;
-          if (this.verbCount > 0 && n < toks.length && !isCommandUnit(toks, n)) {
+          if (this.verbCount > 0 && n < toks.length && !isCommandUnit(toks, n, this.isPerson)) {
             return { offset: toks[n]!.start, tokenIndex: n, viaBecause: false };
           }
           i = n - 1;
