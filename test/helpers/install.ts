@@ -115,8 +115,15 @@ async function withInstallLock<T>(fn: () => Promise<T>): Promise<T> {
       } catch {
         continue; // released between open and read
       }
-      // An empty file means the owner is between open and write: give it a moment.
-      const stale = Number.isInteger(ownerPid) && ownerPid > 0 && !isAlive(ownerPid);
+      // An empty file means the owner is between open and write (or died right there).
+      let stale = Number.isInteger(ownerPid) && ownerPid > 0 && !isAlive(ownerPid);
+      if (!(ownerPid > 0)) {
+        try {
+          stale = Date.now() - statSync(LOCK_PATH).mtimeMs > 10_000;
+        } catch {
+          continue;
+        }
+      }
       if (stale) {
         try {
           unlinkSync(LOCK_PATH);
@@ -400,7 +407,7 @@ export class ServerProcess {
       this.child.once('close', (code, signal) => {
         this.exitInfo = { code, signal };
         liveServers.delete(this);
-        abort.abort(new Error(`${this.name} exited (${describeExit(this.exitInfo)}) - output:\n${this.tail()}`));
+        abort.abort(new Error(`${this.name} exited (${describeExit(this.exitInfo)})`));
         resolve(this.exitInfo);
       });
     });
@@ -429,7 +436,8 @@ export class ServerProcess {
     return new Promise<void>((resolve, reject) => {
       let seen = includePast ? this.outputText : '';
       if (pattern.test(seen)) return resolve();
-      if (this.exitInfo) return reject(this.exitSignal.reason as Error);
+      const exitedError = (): Error => new Error(`${(this.exitSignal.reason as Error).message} - output:\n${this.tail()}`);
+      if (this.exitInfo) return reject(exitedError());
       const cleanup = (): void => {
         clearTimeout(timer);
         this.outputListeners.delete(listener);
@@ -444,7 +452,7 @@ export class ServerProcess {
       };
       const onExit = (): void => {
         cleanup();
-        reject(this.exitSignal.reason as Error);
+        reject(exitedError());
       };
       const timer = setTimeout(() => {
         cleanup();

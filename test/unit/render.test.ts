@@ -14,7 +14,7 @@ const esc = (s: string): string => Handlebars.escapeExpression(s);
 
 /** The facts each kind must show in both parts, taken from the data it was given. */
 function keyFacts(kind: MailKind, data: MailDataByKind[MailKind]): string[] {
-  const d = data as Record<string, unknown>;
+  const d = data as unknown as Record<string, unknown>;
   const request = d.request as MailDataByKind['acknowledgement']['request'] | null | undefined;
   const facts = request ? [`${request.number}`, request.productName] : [];
   switch (kind) {
