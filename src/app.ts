@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Env } from './config/env.js';
 import { loadRules, type Rules } from './config/rules.js';
 import { openDatabase, type DbHandle } from './db/client.js';
@@ -11,12 +10,10 @@ import { createInboundPipeline, type InboundPipeline } from './mail/inbound/pipe
 import { createSmtpIntake, type SmtpIntake } from './mail/inbound/smtp-intake.js';
 import { createMailComposer } from './mail/outbound/compose.js';
 import { createDispatcher, type Dispatcher } from './mail/outbound/dispatcher.js';
-import { createRenderer } from './mail/outbound/render.js';
+import { BUNDLED_TEMPLATES_DIR, createRenderer, type Renderer } from './mail/outbound/render.js';
 import { createFileTransport, createSmtpTransport, type Transport } from './mail/outbound/transport.js';
 import type { DomainDeps } from './requests/deps.js';
 import type { Logger } from './shared/logger.js';
-
-export const BUNDLED_TEMPLATES_DIR = fileURLToPath(new URL('../templates', import.meta.url));
 
 export interface App {
   readonly env: Env;
@@ -45,6 +42,8 @@ export interface AppOptions {
   rules?: Rules;
   transport?: Transport;
   db?: DbHandle;
+  /** Compiled templates to reuse (tests build many apps; compiling takes about a second). */
+  renderer?: Renderer;
 }
 
 /** The composition root shared by the daemon, the CLI and the tests. */
@@ -60,7 +59,10 @@ export async function createApp(o: AppOptions): Promise<App> {
   let current: Rules = rules;
   const getRules = () => current;
 
-  const renderer = createRenderer({ templatesDir: BUNDLED_TEMPLATES_DIR, overridesDir: env.templatesDir });
+  const renderer = o.renderer ?? createRenderer({ templatesDir: BUNDLED_TEMPLATES_DIR, overridesDir: env.templatesDir });
+  for (const file of renderer.unusedOverrides) {
+    logger.warn({ file }, `the template override ${file} replaces no bundled template (misspelt name?) and is ignored`);
+  }
   const db = o.db ?? (await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir }));
   const store = createStore(db.db);
   const domain: DomainDeps = { rules: getRules, composer: createMailComposer({ renderer, rules: getRules }), clock };

@@ -61,17 +61,14 @@ async function openPostgres(url: string, max: number): Promise<DbHandle> {
     driver: 'postgres',
     pglite: null,
     async migrate() {
-      // Several instances may start at once: one migrates, the others wait for it.
-      const lockConn = await client.reserve();
+      // Several instances may start at once: one migrates, the others wait for it. The lock
+      // lives on its own single connection so that it is held by the session that migrates.
+      const lockClient = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
       try {
-        await lockConn`select pg_advisory_lock(${MIGRATION_LOCK})`;
-        try {
-          await migratePostgres(drizzlePostgres(lockConn, { schema }), { migrationsFolder: MIGRATIONS_DIR });
-        } finally {
-          await lockConn`select pg_advisory_unlock(${MIGRATION_LOCK})`;
-        }
+        await lockClient`select pg_advisory_lock(${MIGRATION_LOCK})`;
+        await migratePostgres(drizzlePostgres(lockClient, { schema }), { migrationsFolder: MIGRATIONS_DIR });
       } finally {
-        lockConn.release();
+        await lockClient.end({ timeout: 5 });
       }
     },
     async ping() {

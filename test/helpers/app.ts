@@ -7,6 +7,7 @@ import { parseEnv } from '../../src/config/env.js';
 import { parseRules, type Rules } from '../../src/config/rules.js';
 import { EXAMPLE_RULES_YAML } from '../../src/config/example-rules.js';
 import { openDatabase } from '../../src/db/client.js';
+import { BUNDLED_TEMPLATES_DIR, createRenderer, type Renderer } from '../../src/mail/outbound/render.js';
 import { createLogger, type Logger } from '../../src/shared/logger.js';
 
 export const exampleRules = (patch: (yaml: string) => string = (y) => y): Rules => parseRules(patch(EXAMPLE_RULES_YAML), 'test rules');
@@ -31,6 +32,13 @@ export interface TestAppOptions {
   clock?: () => Date;
 }
 
+let sharedRenderer: Renderer | null = null;
+/** The bundled templates, compiled once per test process. */
+export function bundledRenderer(): Renderer {
+  sharedRenderer ??= createRenderer({ templatesDir: BUNDLED_TEMPLATES_DIR });
+  return sharedRenderer;
+}
+
 /** Wires the real modules the way main does, with a temporary data folder. */
 export async function startTestApp(o: TestAppOptions): Promise<App & { dataDir: string; logLines: string[]; cleanup(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mg-app-'));
@@ -38,7 +46,7 @@ export async function startTestApp(o: TestAppOptions): Promise<App & { dataDir: 
   const { logger, lines } = memoryLogger();
   const db = await openDatabase({ databaseUrl: o.databaseUrl, dataDir, inMemory: !o.databaseUrl });
   await db.migrate();
-  const app = await createApp({ env, logger, rules: o.rules ?? exampleRules(), db, clock: o.clock });
+  const app = await createApp({ env, logger, rules: o.rules ?? exampleRules(), db, clock: o.clock, renderer: env.templatesDir ? undefined : bundledRenderer() });
   return Object.assign(app, {
     dataDir,
     logLines: lines,

@@ -38,9 +38,12 @@ export interface DovecotServer {
    * `{ emitLogs: true }`). An 'error' listener is attached. The caller must logout()/close() it.
    */
   client(user: string, options?: Partial<ImapFlowOptions>): Promise<ImapFlow>;
-  /** Kills the server and removes its temp dir. Idempotent. */
+  /** Kills the server (SIGKILL: its data is discarded anyway) and removes its temp dir. Idempotent. */
   stop(): Promise<void>;
-  /** Stops the server process (connections drop) but keeps mail data and the port. */
+  /**
+   * Stops the server (graceful SIGTERM, ~1 s; open client connections are dropped) but keeps
+   * the mail data and the port.
+   */
   pause(): Promise<void>;
   /** Starts it again on the same port with the same data; resolves once LOGIN works. */
   resume(): Promise<void>;
@@ -171,7 +174,7 @@ export async function startDovecot(opts: StartDovecotOptions): Promise<DovecotSe
   const dir = createServerTempDir('mailgrant-dovecot-', ['run/master.pid']);
   const confPath = path.join(dir, 'dovecot.conf');
   const logPath = path.join(dir, 'dovecot.log');
-  const port = await freeStablePort();
+  let port = await freeStablePort();
   try {
     // Dovecot's unprivileged processes must traverse the dir and read the users file.
     chmodSync(dir, 0o755);
@@ -245,21 +248,32 @@ export async function startDovecot(opts: StartDovecotOptions): Promise<DovecotSe
   };
 
   try {
-    await launch();
+    // The port can be taken between freeStablePort() and Dovecot's bind(): retry on a new one.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await launch();
+        break;
+      } catch (err) {
+        if (attempt >= 3 || !/Address already in use/i.test((err as Error).message)) throw err;
+        port = await freeStablePort();
+        writeFileSync(confPath, renderConfig(dir, port, acc), { mode: 0o644 });
+      }
+    }
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+  const finalPort = port;
 
   let stopped: Promise<void> | undefined;
   return {
     host: '127.0.0.1',
-    port,
+    port: finalPort,
     imapUrl(user: string, mailbox = 'INBOX'): string {
       const password = users.get(user);
       if (password === undefined) throw new Error(`Dovecot test server has no user ${JSON.stringify(user)}`);
       const box = mailbox.split('/').map(encodeURIComponent).join('/');
-      return `imap://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${box}`;
+      return `imap://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${finalPort}/${box}`;
     },
     async append(user, mailbox, raw, flags = []): Promise<void> {
       const imap = await client(user);
@@ -285,7 +299,8 @@ export async function startDovecot(opts: StartDovecotOptions): Promise<DovecotSe
     },
     stop(): Promise<void> {
       stopped ??= (async () => {
-        await proc?.stop();
+        // The data is thrown away, so no need for Dovecot's graceful shutdown (which takes 1 s).
+        await proc?.kill();
         rmSync(dir, { recursive: true, force: true });
       })();
       return stopped;

@@ -289,7 +289,7 @@ function sweepStaleTempDirs(prefix: string, pidFiles: string[]): void {
   }
 }
 
-/** Makes `dir` traversable (and, when root, owned) for a server running as `user`. */
+/** `chown -R` so a server running as `user` owns `dir` (needs root). */
 export function chownTree(dir: string, user: OsUser): void {
   execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, dir]);
 }
@@ -482,6 +482,17 @@ export class ServerProcess {
     const result = await Promise.race([this.exited, timedOut]);
     clearTimeout(timer);
     if (result !== 'timeout') return result;
+    try {
+      process.kill(-this.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    return this.exited;
+  }
+
+  /** SIGKILLs the whole process group (server and all its children) and waits for the exit. */
+  async kill(): Promise<ProcessExit> {
+    if (this.exitInfo) return this.exitInfo;
     try {
       process.kill(-this.pid, 'SIGKILL');
     } catch {

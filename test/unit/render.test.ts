@@ -5,6 +5,7 @@ import Handlebars from 'handlebars';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAIL_KINDS, type MailDataByKind, type MailKind } from '../../src/mail/outbound/mail-data.js';
 import { BUNDLED_TEMPLATES_DIR, createRenderer, mjmlRunCount, renderMjmlPerMail, type Renderer } from '../../src/mail/outbound/render.js';
+import { replyNameFor } from '../../src/mail/outbound/helpers.js';
 import { sampleData, sampleUnclearReasons } from '../../src/mail/outbound/sample-data.js';
 import { isMailgrantError, type MailgrantError } from '../../src/shared/errors.js';
 import { LOCALES } from '../../src/shared/locale.js';
@@ -91,6 +92,7 @@ describe('bundled templates', () => {
           expect(mail.html).toContain(esc(fact));
         }
         expect(mail.html).toContain(`lang="${locale}"`);
+        expect(mail.html).not.toContain('googleapis'); // no remote fonts: nothing loads when a mail is opened
       });
     }
   }
@@ -133,8 +135,9 @@ describe('shared-request', () => {
     expect(fr.text).toContain('approuver tous sauf bruno');
     expect(fr.text).toContain('approuver amélie, refuser bruno : pas de budget');
     const zh = renderer.render('shared-request', sampleData('shared-request', 'zh-TW'));
-    expect(zh.text).toContain('核准 xiaoming.wang，拒絕 yijun.chen：沒有預算');
-    expect(zh.text).toContain('全部核准，除了 yijun.chen');
+    expect(zh.text).toContain('核准 王小明、林志豪');
+    expect(zh.text).toContain('核准 王小明，拒絕 陳怡君：沒有預算');
+    expect(zh.text).toContain('全部核准，除了 陳怡君');
   });
 
   it('uses the custom subject and shows the personal message, seats and reply address', () => {
@@ -147,6 +150,19 @@ describe('shared-request', () => {
     const plain = renderer.render('shared-request', { ...data, customSubject: null, personalMessage: null, sharedBy: null });
     expect(plain.subject).toContain('#1042');
     expect(plain.html).not.toContain('Message from');
+  });
+});
+
+describe('reply examples', () => {
+  it('use names the reply grammar resolves unambiguously', () => {
+    const people = [
+      { name: 'Alex Kim', email: 'alex.kim@x.example' },
+      { name: 'Alex Li', email: 'alex.li@x.example' },
+      { name: '王小明', email: 'xm@x.example' },
+      { name: 'Zoë Ng', email: 'zoe@x.example' },
+    ];
+    expect([0, 1, 2, 3].map((i) => replyNameFor(people, i))).toEqual(['alex.kim', 'alex.li', '王小明', 'zoë']);
+    expect(replyNameFor(people.slice(0, 1), 2)).toBe('carol');
   });
 });
 
@@ -261,6 +277,9 @@ describe('overrides (TEMPLATES_DIR)', () => {
     expect(custom.templates.find((t) => t.kind === 'acknowledgement' && t.locale === 'en')?.file).toBe(file);
     expect(custom.render('acknowledgement', sampleData('acknowledgement', 'fr')).text).toContain('pied de page maison Boréal Conseil');
     expect(custom.render('receipt', sampleData('receipt', 'en')).text).toBe(renderer.render('receipt', sampleData('receipt', 'en')).text);
+    expect(custom.unusedOverrides).toEqual([]);
+    const typo = writeOverride(dir, 'en/acknowledgment.mjml', 'never read');
+    expect(createRenderer({ templatesDir: BUNDLED_TEMPLATES_DIR, overridesDir: dir }).unusedOverrides).toEqual([typo]);
   });
 
   it('falls back to English only when a locale file is missing', () => {

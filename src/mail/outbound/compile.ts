@@ -38,7 +38,8 @@ interface MjmlIssue {
 /**
  * The single place MJML is called. `strict` makes MJML throw on any validation error; includes are
  * ignored so a template can never read files outside the templates directories; minify and
- * beautify stay off because both rewrite markup and could damage the `{{…}}` expressions.
+ * beautify stay off because both rewrite markup and could damage the `{{…}}` expressions; `fonts`
+ * is emptied so a font stack naming e.g. Roboto does not make every mail load Google Fonts.
  */
 export function runMjml(source: string, lines: readonly SourceLine[], file: string): string {
   mjmlRuns += 1;
@@ -51,6 +52,7 @@ export function runMjml(source: string, lines: readonly SourceLine[], file: stri
       beautify: false,
       keepComments: false,
       ignoreIncludes: true,
+      fonts: {},
     });
   } catch (err) {
     const issues = (err as { errors?: MjmlIssue[] }).errors ?? [];

@@ -76,16 +76,21 @@ function verdictKey(value: unknown): 'approve' | 'deny' | 'pending' {
 }
 
 /**
- * The name to show in "approve alice, carol"-style examples: the person's first name when it is
- * plain ASCII letters and no one else on the request shares it (short and exactly what people
- * type), otherwise the local part of their address, which is unambiguous.
+ * The name to show in "approve alice, carol"-style examples — what a decider would naturally type
+ * and the reply grammar resolves: a Han name written in full ("王小明"), else the first name in
+ * lower case ("amélie"), provided no one else on the request shares it; otherwise the local part
+ * of the address, which is never ambiguous.
  */
 export function replyNameFor(people: readonly { email: string; name: string }[], index: number): string {
   const person = people[index];
   if (!person) return FALLBACK_REPLY_NAMES[index] ?? `person${index + 1}`;
-  const first = (person.name.trim().split(/\s+/)[0] ?? '').toLowerCase();
-  const unique = people.filter((p) => (p.name.trim().split(/\s+/)[0] ?? '').toLowerCase() === first).length === 1;
-  if (/^\p{Script=Latin}[\p{Script=Latin}'-]*$/u.test(first) && unique) return first;
+  const key = (name: string): string => {
+    const trimmed = name.trim();
+    return /^\p{Script=Han}+$/u.test(trimmed) ? trimmed : (trimmed.split(/\s+/)[0] ?? '').toLowerCase();
+  };
+  const mine = key(person.name);
+  const unique = people.filter((p) => key(p.name) === mine).length === 1;
+  if (unique && /^(\p{Script=Han}+|\p{Script=Latin}[\p{Script=Latin}'-]*)$/u.test(mine)) return mine;
   return person.email.split('@')[0] ?? person.email;
 }
 

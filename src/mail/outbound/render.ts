@@ -4,6 +4,7 @@
  * or override throws `MailgrantError('template_invalid')` there, naming the file and line, so
  * the daemon refuses to start rather than failing on the first mail.
  */
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOCALES, type Locale } from '../../shared/locale.js';
@@ -26,6 +27,11 @@ export interface Renderer {
   /** Renders with the template for `data.locale`; falls back to 'en' only when that locale's file is missing. */
   render<K extends MailKind>(kind: K, data: MailDataByKind[K]): RenderedMail;
   readonly templates: TemplateEntry[];
+  /**
+   * Files in TEMPLATES_DIR that replace nothing (a misspelt kind, a wrong folder): they are
+   * harmless but an admin would expect them to take effect, so the caller should log them.
+   */
+  readonly unusedOverrides: string[];
 }
 
 export interface RendererOptions {
@@ -92,12 +98,28 @@ export function createRenderer(opts: RendererOptions): Renderer {
 
   return {
     templates,
+    unusedOverrides: unusedOverrides(roots.overrides, new Set([...byFile.keys(), ...partialCache.keys()])),
     render<K extends MailKind>(kind: K, data: MailDataByKind[K]): RenderedMail {
       const compiled = table.get(`${data.locale}/${kind}`) ?? table.get(`en/${kind}`);
       if (!compiled) throw templateError(kind, null, `no template for mail kind "${kind}"`);
       return renderWith(compiled, data);
     },
   };
+}
+
+function unusedOverrides(dir: string | null, used: ReadonlySet<string>): string[] {
+  if (!dir) return [];
+  let entries: string[];
+  try {
+    entries = readdirSync(dir, { recursive: true, encoding: 'utf8' });
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((rel) => /\.(mjml|hbs)$/.test(rel))
+    .map((rel) => path.join(dir, rel))
+    .filter((file) => !used.has(file))
+    .sort();
 }
 
 /**

@@ -86,7 +86,7 @@ const CASTS: Record<Locale, Cast> = {
     comment: '先核准小明和志豪；怡君的部分等下一季預算。',
     message: '麻煩在週五前看一下，新專案下週一開始。',
     ownProcess: 'CAD 與模擬軟體請透過工程服務台申請。\n請在「軟體 > 授權」類別開立工單，由您的主管在工單中核准。',
-    reply: { keptText: '核准 alex', noCommand: '我覺得可以', negation: '不要核准 yijun.chen', unknown: '阿哲', ambiguous: 'alex' },
+    reply: { keptText: '核准 alex', noCommand: '我覺得可以', negation: '不要核准陳怡君', unknown: '阿哲', ambiguous: 'alex' },
     catalogue: [
       { name: 'JetBrains All Products Pack', aliases: ['jetbrains', 'intellij'] },
       { name: 'Microsoft Visio', aliases: ['visio'] },

@@ -73,6 +73,10 @@ function matchRule(name: string, attribs: Readonly<Record<string, string>>): Htm
   return null;
 }
 
+function isQuoteMarkup(rule: HtmlQuoteRule | null): boolean {
+  return rule !== null && (rule.action === 'container' || (rule.action === 'boundary' && rule.whenHeaderFollows !== true));
+}
+
 /** Is this rendered line the first line of a quoted message's header? */
 function startsHeader(line: string): boolean {
   const view = ruleView(line);
@@ -103,6 +107,8 @@ class HtmlReplyReader {
   private preDepth = 0;
   /** Something other than whitespace was written before the current point. */
   private hasContent = false;
+  /** The current line holds a no-break space: Outlook's "<p>&nbsp;</p>" empty line. */
+  private nbspLine = false;
   /** Index in the stack of an element whose content is being skipped, or -1. */
   private skipAt = -1;
   private skipCapture = false;
@@ -119,7 +125,11 @@ class HtmlReplyReader {
     const isVoid = VOID_TAGS.has(name);
     const frame: Frame = { name, block: BLOCK_TAGS.has(name), quote: name === 'blockquote', pre: name === 'pre' };
     if (!isVoid) this.stack.push(frame);
-    if (this.stopped) return this.drop('\n');
+    if (this.stopped) {
+      // Past a signature: is the quote under it? (Gmail, Outlook mobile)
+      if (!this.quoted && isQuoteMarkup(matchRule(name, attribs))) this.quoted = true;
+      return this.drop('\n');
+    }
     if (this.skipAt >= 0) {
       if (this.skipCapture) this.drop('\n');
       return;
@@ -209,6 +219,7 @@ class HtmlReplyReader {
       }
       return;
     }
+    if (data.includes('\u00a0')) this.nbspLine = true;
     let chunk = data.replace(INVISIBLE, '').replace(WHITESPACE_RUN, ' ');
     if (this.current === '' || this.current.endsWith(' ')) chunk = chunk.trimStart();
     this.append(chunk);
@@ -223,8 +234,10 @@ class HtmlReplyReader {
   /** Ends the current line; an empty line is kept only for `<br>` (forced). */
   private endLine(forced: boolean): void {
     const line = this.current.trimEnd();
+    const nbspLine = this.nbspLine;
     this.current = '';
-    if (line.trim() === '' && !forced) return;
+    this.nbspLine = false;
+    if (line.trim() === '' && !forced && !nbspLine) return;
     const depth = Math.min(this.quoteDepth, MAX_QUOTE_PREFIX);
     const rendered = depth > 0 && line.trim() !== '' ? `${'>'.repeat(depth)} ${line}` : line;
     this.lines.push(rendered);

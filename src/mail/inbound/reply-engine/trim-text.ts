@@ -112,8 +112,9 @@ export function trimPlainText(text: string): TextTrim {
     }
     const cut = findCut(lines, from);
     if (cut === null) break;
-    if (cut.kind === 'forward' || cut.forwardSubject === true || forwardBelow(lines, cut)) forwarded = true;
-    if (cut.kind !== 'forward' && cut.kind !== 'signature') quoted = true;
+    const below = lookBelow(lines, cut);
+    if (cut.kind === 'forward' || cut.forwardSubject === true || below.forward) forwarded = true;
+    if ((cut.kind !== 'forward' && cut.kind !== 'signature') || below.quote) quoted = true;
     if (cut.index === from && cut.kind === 'attribution' && cut.dashed !== true) {
       // Bottom-posting: skip the attribution and the quote under it.
       let k = cut.end + 1;
@@ -263,17 +264,29 @@ function structureFollows(lines: Lines, i: number): boolean {
   return false;
 }
 
-/** Does the part just below a cut start a forwarded message? */
-function forwardBelow(lines: Lines, cut: Cut): boolean {
+/**
+ * What the first lines below a cut hold: a forwarded message (separator, or a
+ * header block with a "FW:" subject), or a quote (a signature cut often hides
+ * the attribution and quote under it, which still counts as a dropped quote).
+ */
+function lookBelow(lines: Lines, cut: Cut): { forward: boolean; quote: boolean } {
+  let forward = false;
+  let quote = false;
   const limit = Math.min(lines.length, cut.index + FORWARD_PEEK_LINES);
-  for (let j = cut.index; j < limit; j++) {
+  for (let j = cut.index; j < limit && !forward; j++) {
     const view = lines.view(j);
     if (view === null || view.text === '') continue;
-    if (separatorKind(view.text) === 'forward') return true;
+    const separator = separatorKind(view.text);
+    if (separator === 'forward') forward = true;
+    if (separator === 'original' || view.quoted) quote = true;
     const header = headerLine(view.text);
-    if (header !== null && header.field === 'subject' && isForwardSubject(header.value)) return true;
+    if (header !== null) {
+      quote = true;
+      if (header.field === 'subject' && isForwardSubject(header.value)) forward = true;
+    }
+    if (!quote && matchesAttribution(attributionCandidate(view.text).text)) quote = true;
   }
-  return false;
+  return { forward, quote };
 }
 
 /** The kept lines, without leading blanks and trailing blanks or rules. */
