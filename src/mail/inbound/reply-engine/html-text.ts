@@ -19,6 +19,13 @@ import { headerLine, ruleView, separatorKind, isForwardSubject } from './line-ru
 
 /** How much HTML is read at all; the reply is at the top. */
 export const MAX_HTML_CHARS = 512 * 1024;
+/**
+ * How many elements and text runs are read at all. What a person writes above
+ * a quote is a few dozen elements even in Word-generated HTML; the budget
+ * keeps a hostile body (240,000 `<br>`, 10,000 nested `<div>`) from costing
+ * more than the time budget. Reading stops there as if the document ended.
+ */
+export const MAX_HTML_EVENTS = 20_000;
 /** How far down the stack an end tag looks for its start tag (stray end tags are ignored). */
 const END_TAG_SEARCH_DEPTH = 32;
 /** Text read past a quote boundary, to tell a forward from a reply. */
@@ -49,7 +56,21 @@ function normaliseId(id: string): string {
   return s;
 }
 
+/** Tags and attributes that some rule looks at: any other element matches no rule. */
+const RULE_TAGS: ReadonlySet<string> = new Set(HTML_QUOTE_RULES.flatMap((r) => (r.tag === undefined ? [] : [r.tag])));
+const RULE_ATTRIBUTES: readonly string[] = [
+  ...new Set(
+    HTML_QUOTE_RULES.flatMap((r) => [
+      ...(r.idEquals !== undefined || r.idStartsWith !== undefined ? ['id'] : []),
+      ...(r.classContains !== undefined ? ['class'] : []),
+      ...(r.styleContains !== undefined ? ['style'] : []),
+      ...(r.attribute !== undefined ? [r.attribute.name] : []),
+    ]),
+  ),
+];
+
 function matchRule(name: string, attribs: Readonly<Record<string, string>>): HtmlQuoteRule | null {
+  if (!RULE_TAGS.has(name) && !RULE_ATTRIBUTES.some((a) => attribs[a] !== undefined)) return null;
   const id = attribs.id !== undefined ? normaliseId(attribs.id) : undefined;
   const cls = attribs.class;
   let style: string | undefined;
@@ -118,10 +139,12 @@ class HtmlReplyReader {
   quoted = false;
   dropped = '';
   private droppedEvents = 0;
+  private events = 0;
 
   constructor(private readonly tokenizer: { pause(): void }) {}
 
   open(name: string, attribs: Record<string, string>): void {
+    if (this.overBudget()) return;
     const isVoid = VOID_TAGS.has(name);
     const frame: Frame = { name, block: BLOCK_TAGS.has(name), quote: name === 'blockquote', pre: name === 'pre' };
     if (!isVoid) this.stack.push(frame);
@@ -206,6 +229,7 @@ class HtmlReplyReader {
   }
 
   text(data: string): void {
+    if (this.overBudget()) return;
     if (this.stopped) return this.drop(data);
     if (this.skipAt >= 0) {
       if (this.skipCapture) this.drop(data);
@@ -254,6 +278,13 @@ class HtmlReplyReader {
     this.quoted = true;
     this.stop();
     this.dropped = `${removed.join('\n')}\n`;
+  }
+
+  /** Past the event budget: read no further (the document is taken to end here). */
+  private overBudget(): boolean {
+    if (++this.events <= MAX_HTML_EVENTS) return false;
+    if (this.events === MAX_HTML_EVENTS + 1) this.tokenizer.pause();
+    return true;
   }
 
   finish(): void {

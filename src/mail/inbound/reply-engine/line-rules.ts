@@ -130,13 +130,18 @@ export function matchesAttribution(candidate: string): boolean {
   const length = candidate.length;
   if (length < 4 || length > MAX_CANDIDATE) return false;
   const digit = hasDigit(candidate);
-  const at = candidate.includes('@');
-  if (!digit && !at) return false;
+  if (!digit && !candidate.includes('@')) return false;
   const last = candidate[length - 1];
   const colon = last === ':' || last === '：';
+  const lower = candidate.toLowerCase();
+  let coreEnd = lower.length;
+  while (coreEnd > 0 && (lower[coreEnd - 1] === ':' || lower[coreEnd - 1] === '：' || lower[coreEnd - 1] === ' ')) coreEnd--;
+  const core = coreEnd === lower.length ? lower : lower.slice(0, coreEnd);
   for (const rule of ATTRIBUTION_RULES) {
     if (rule.needsColon && !colon) continue;
     if (rule.evidence === 'digit' && !digit) continue;
+    if (rule.endsWith !== undefined && !rule.endsWith.some((tail) => core.endsWith(tail))) continue;
+    if (rule.includes !== undefined && !rule.includes.some((word) => lower.includes(word))) continue;
     if (rule.pattern.test(candidate)) return true;
   }
   return false;

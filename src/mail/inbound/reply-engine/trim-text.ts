@@ -37,6 +37,7 @@ import {
   matchesAttribution,
   ruleView,
   separatorKind,
+  type HeaderLine,
   type LineView,
 } from './line-rules.js';
 
@@ -69,8 +70,10 @@ interface Cut {
 /** Lines plus a lazily computed, cached rule view of each. */
 class Lines {
   private readonly views: (LineView | null | undefined)[];
+  private readonly headers: (HeaderLine | null | undefined)[];
   constructor(readonly raw: readonly string[]) {
     this.views = new Array<LineView | null | undefined>(raw.length);
+    this.headers = new Array<HeaderLine | null | undefined>(raw.length);
   }
   get length(): number {
     return this.raw.length;
@@ -85,6 +88,15 @@ class Lines {
       this.views[i] = v;
     }
     return v;
+  }
+  header(i: number): HeaderLine | null {
+    let h = this.headers[i];
+    if (h === undefined) {
+      const view = this.view(i);
+      h = view === null ? null : headerLine(view.text);
+      this.headers[i] = h;
+    }
+    return h;
   }
   blank(i: number): boolean {
     return isBlank(this.line(i));
@@ -208,7 +220,7 @@ function attributionAt(lines: Lines, i: number, view: LineView, floor: number): 
 
 /** A quoted message's header block starting on line i (see HEADER_BLOCK for the thresholds). */
 function headerBlockAt(lines: Lines, i: number): Cut | null {
-  const first = headerLineAt(lines, i);
+  const first = lines.header(i);
   if (first === null) return null;
   const fields = new Set([first.field]);
   let count = 1;
@@ -222,7 +234,7 @@ function headerBlockAt(lines: Lines, i: number): Cut | null {
       if (++blankRun > 1) break;
       continue;
     }
-    const header = headerLineAt(lines, j);
+    const header = lines.header(j);
     if (header !== null) {
       fields.add(header.field);
       count++;
@@ -241,11 +253,6 @@ function headerBlockAt(lines: Lines, i: number): Cut | null {
     fields.size >= HEADER_BLOCK.MIN_FIELDS &&
     (fields.has('from') || fields.has('date'));
   return valid ? { index: i, end, kind: 'header', forwardSubject } : null;
-}
-
-function headerLineAt(lines: Lines, i: number): ReturnType<typeof headerLine> {
-  const view = lines.view(i);
-  return view === null ? null : headerLine(view.text);
 }
 
 /** Outlook's rule line counts only when a quoted message's header (or an attribution) follows. */
@@ -279,7 +286,7 @@ function lookBelow(lines: Lines, cut: Cut): { forward: boolean; quote: boolean }
     const separator = separatorKind(view.text);
     if (separator === 'forward') forward = true;
     if (separator === 'original' || view.quoted) quote = true;
-    const header = headerLine(view.text);
+    const header = lines.header(j);
     if (header !== null) {
       quote = true;
       if (header.field === 'subject' && isForwardSubject(header.value)) forward = true;

@@ -29,6 +29,14 @@ export interface AttributionRule {
   readonly id: string;
   /** The mail clients that write this form: the reason the rule exists. */
   readonly clients: string;
+  /**
+   * Literal pre-checks on the lower-cased candidate, so that a pattern only
+   * runs on a line that already has the rule's words: the candidate (without
+   * its final colon and spaces) ends with one of `endsWith`, and contains one
+   * of `includes`. They make a failed test cost a few string comparisons.
+   */
+  readonly endsWith?: readonly string[];
+  readonly includes?: readonly string[];
   readonly pattern: RegExp;
   /** The candidate must end with ':' or '：' (after the decorations are removed). */
   readonly needsColon: boolean;
@@ -40,6 +48,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
   {
     id: 'en-on-wrote',
     clients: 'Gmail, Apple Mail/iOS, Thunderbird, Outlook mobile, Zoho ("---- On … wrote ----", no colon)',
+    endsWith: ['wrote', 'writes'],
     pattern: /^(?:On|At)\s.{1,480}\s(?:wrote|writes)\s?:?$/i,
     needsColon: false,
     evidence: 'digit',
@@ -47,6 +56,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
   {
     id: 'en-someone-wrote',
     clients: 'Yahoo, K-9, mailing-list software ("Dana <dana@x> wrote:", "At 6/16/2016 08:32 PM, you wrote:")',
+    endsWith: ['wrote', 'writes'],
     pattern: /^.{1,480}\s(?:wrote|writes)\s?:$/i,
     needsColon: true,
     evidence: 'digit-or-at',
@@ -54,6 +64,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
   {
     id: 'en-wrote-on',
     clients: 'Outlook.com web and some Android clients ("Dana <dana@x> wrote on 20 Nov 2026 15:04:")',
+    includes: [' wrote on '],
     pattern: /^.{1,300}\swrote\son\s.{1,180}:$/i,
     needsColon: true,
     evidence: 'digit',
@@ -62,6 +73,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
   {
     id: 'fr-le-a-ecrit',
     clients: 'Gmail fr, Apple Mail fr, Thunderbird fr ("Le 20 nov. 2026 à 15:04, Dana <…> a écrit :")',
+    endsWith: ['écrit', 'écrivait', 'nous a dit'],
     pattern: /^Le\s.{1,480}\s(?:a\s{1,3}écrit|écrivait|nous\sa\sdit)\s?:?$/iu,
     needsColon: false,
     evidence: 'digit',
@@ -69,6 +81,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
   {
     id: 'fr-a-ecrit',
     clients: 'K-9 and webmails fr ("Dana <dana@x> a écrit :")',
+    endsWith: ['écrit'],
     pattern: /^.{1,480}\sa\s{1,3}écrit\s?:$/iu,
     needsColon: true,
     evidence: 'digit-or-at',
@@ -77,6 +90,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
   {
     id: 'de-am-schrieb',
     clients: 'Apple Mail de, Thunderbird de, Android ("Am 20.11.2026 um 15:04 schrieb Dana <…>:")',
+    includes: [' schrieb', ' geschrieben'],
     pattern: /^Am\s.{1,300}\s(?:schrieb|geschrieben|schrieben\sSie)(?:\s.{1,180})?\s?:$/iu,
     needsColon: true,
     evidence: 'digit',
@@ -84,6 +98,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
   {
     id: 'de-schrieb-am',
     clients: 'Gmail de ("Dana <dana@x> schrieb am Fr., 20. Nov. 2026 um 15:04 Uhr:")',
+    includes: [' schrieb am '],
     pattern: /^.{1,300}\sschrieb\sam\s.{1,180}:$/iu,
     needsColon: true,
     evidence: 'digit',
@@ -91,6 +106,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
   {
     id: 'de-schrieb',
     clients: 'K-9 de ("Dana via List <list@x> schrieb:")',
+    endsWith: ['schrieb'],
     pattern: /^.{1,480}\sschrieb\s?:$/iu,
     needsColon: true,
     evidence: 'digit-or-at',
@@ -99,6 +115,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
   {
     id: 'nl-op-schreef',
     clients: 'Apple Mail nl, Gmail nl ("Op 20 nov. 2026 om 15:04 heeft Dana <…> het volgende geschreven:")',
+    includes: [' geschreven', ' schreef'],
     pattern: /^Op\s.{1,300}\s(?:het\svolgende\sgeschreven|schreef(?:\s.{1,180})?)\s?:$/iu,
     needsColon: true,
     evidence: 'digit',
@@ -107,6 +124,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
   {
     id: 'nordic-skrev',
     clients: 'Apple Mail and Gmail sv/no/da ("Den 20 nov. 2026 kl. 15:04 skrev Dana <…>:")',
+    includes: [' skrev'],
     pattern: /^.{1,300}\sskrev(?:\s.{1,180})?\s?:$/iu,
     needsColon: true,
     evidence: 'digit',
@@ -114,6 +132,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
   {
     id: 'fi-kirjoitti',
     clients: 'Gmail fi, Apple Mail fi ("… Dana <…> kirjoitti:")',
+    endsWith: ['kirjoitti'],
     pattern: /^.{1,480}\skirjoitti\s?:$/iu,
     needsColon: true,
     evidence: 'digit-or-at',
@@ -122,6 +141,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
   {
     id: 'it-ha-scritto',
     clients: 'Gmail it, Apple Mail it, webmails ("Il 20 nov 2026, alle ore 15:04, Dana <…> ha scritto:")',
+    endsWith: ['ha scritto'],
     pattern: /^.{1,480}\sha\sscritto\s?:$/iu,
     needsColon: true,
     evidence: 'digit-or-at',
@@ -129,6 +149,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
   {
     id: 'es-escribio',
     clients: 'Gmail es, Apple Mail es ("El vie, 20 nov 2026 a las 15:04, Dana (<…>) escribió:")',
+    endsWith: ['escribió'],
     pattern: /^.{1,480}\sescribió\s?:$/iu,
     needsColon: true,
     evidence: 'digit-or-at',
@@ -136,6 +157,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
   {
     id: 'pt-escreveu',
     clients: 'Gmail pt, Apple Mail pt ("Em sex., 20 de nov. de 2026 às 15:04, Dana <…> escreveu:")',
+    endsWith: ['escreveu'],
     pattern: /^.{1,480}\sescreveu\s?:$/iu,
     needsColon: true,
     evidence: 'digit-or-at',
@@ -144,6 +166,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
   {
     id: 'pl-napisal',
     clients: 'Gmail pl, Apple Mail pl, Thunderbird pl ("Dnia … napisał(a):", "W dniu … pisze:")',
+    endsWith: ['napisał', 'napisała', 'napisał(a)', 'pisze'],
     pattern: /^.{1,480}\s(?:napisał|napisała|napisał\(a\)|pisze)\s?:$/iu,
     needsColon: true,
     evidence: 'digit-or-at',
@@ -151,6 +174,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
   {
     id: 'cs-napsal',
     clients: 'Gmail cs ("… Dana <…> napsal(a):")',
+    endsWith: ['napsal', 'napsala', 'napsal(a)'],
     pattern: /^.{1,480}\s(?:napsal|napsala|napsal\(a\))\s?:$/iu,
     needsColon: true,
     evidence: 'digit-or-at',
@@ -158,6 +182,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
   {
     id: 'ru-napisal',
     clients: 'Gmail ru, Apple Mail ru, Yandex ("20 нояб. 2026 г., в 15:04, Dana <…> написал(а):")',
+    endsWith: ['написал', 'написала', 'написал(а)', 'пишет'],
     pattern: /^.{1,480}\s(?:написал|написала|написал\(а\)|пишет)\s?:$/iu,
     needsColon: true,
     evidence: 'digit-or-at',
@@ -165,6 +190,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
   {
     id: 'uk-pyshe',
     clients: 'Gmail uk ("20 лист. 2026 р. о 15:04 Dana <…> пише:")',
+    endsWith: ['пише', 'написав', 'написала', 'написав(ла)'],
     pattern: /^.{1,480}\s(?:пише|написав|написала|написав\(ла\))\s?:$/iu,
     needsColon: true,
     evidence: 'digit-or-at',
@@ -173,6 +199,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
   {
     id: 'tr-yazdi',
     clients: 'Gmail tr ("Dana <…>, 20 Kas 2026 Cum, 15:04 tarihinde şunu yazdı:")',
+    endsWith: ['yazdı'],
     pattern: /^.{1,480}\s(?:yazdı|şunu\syazdı)\s?:$/iu,
     needsColon: true,
     evidence: 'digit-or-at',
@@ -182,6 +209,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
     id: 'zh-zai-xiedao',
     clients:
       'Gmail zh-TW ("於 2026年11月20日 週五 下午3:04，Dana <…> 寫道："), iOS/Apple Mail zh-TW and zh-CN ("在 2026年11月20日，15:04，Dana <…> 写道：")',
+    endsWith: ['写道', '寫道'],
     pattern: /^(?:在|於|于)\s?.{1,480}(?:写道|寫道)\s?[:：]?$/u,
     needsColon: false,
     evidence: 'digit',
@@ -189,6 +217,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
   {
     id: 'zh-xiedao',
     clients: 'Gmail zh-CN ("Dana <dana@x> 于2026年11月20日周五 15:04写道：")',
+    endsWith: ['写道', '寫道'],
     pattern: /^.{1,480}(?:写道|寫道)\s?[:：]$/u,
     needsColon: true,
     evidence: 'digit-or-at',
@@ -197,6 +226,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
   {
     id: 'ja-message',
     clients: 'iOS Mail ja ("2026/11/20 15:04、Dana <…>のメール:"), Thunderbird ja',
+    endsWith: ['のメール', 'のメッセージ', '書きました'],
     pattern: /^.{1,480}(?:のメール|のメッセージ|が書きました|は書きました)\s?[:：]$/u,
     needsColon: true,
     evidence: 'digit-or-at',
@@ -204,6 +234,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
   {
     id: 'ko-wrote',
     clients: 'Gmail ko ("2026년 11월 20일 (금) 오후 3:04, Dana <…>님이 작성:")',
+    endsWith: ['작성'],
     pattern: /^.{1,480}(?:님이\s?작성|작성)\s?[:：]$/u,
     needsColon: true,
     evidence: 'digit-or-at',
@@ -212,6 +243,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
   {
     id: 'gmail-iso-date',
     clients: 'Gmail 2013–2017 ("2016-03-03 17:21 GMT+01:00 Dana <dana@x>:", often wrapped)',
+    includes: [' gmt'],
     pattern: /^\d{4}-\d{2}-\d{2}\s\d{1,2}:\d{2}\sGMT[+-]\d{1,2}:\d{2}(?:\s.{1,400})?$/,
     needsColon: false,
     evidence: 'none',
@@ -219,6 +251,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
   {
     id: 'gmail-slash-date',
     clients: 'Gmail before 2014 ("2013/7/20 Dana <dana@x>")',
+    endsWith: ['>'],
     pattern: /^\d{4}\/\d{1,2}\/\d{1,2}\s[^<>]{1,300}<[^<>\s]{1,200}@[^<>\s]{1,200}>\s?:?$/,
     needsColon: false,
     evidence: 'none',
@@ -226,6 +259,7 @@ export const ATTRIBUTION_RULES: readonly AttributionRule[] = [
   {
     id: 'date-name-address',
     clients: 'Gmail ja/ru ("2026年11月20日(金) 15:04 Dana <dana@x>:", "пт, 20 нояб. 2026 г. в 15:04, Dana <dana@x>:")',
+    endsWith: ['>'],
     pattern: /^[^<>]{1,300}<[^<>\s]{1,200}@[^<>\s]{1,200}>\s?[:：]$/u,
     needsColon: true,
     evidence: 'digit',
