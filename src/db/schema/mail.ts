@@ -68,6 +68,12 @@ export const outbox = pgTable(
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
     lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    /**
+     * The instance sending it. A mail left in 'sending' by an instance that died (crash after the
+     * SMTP server accepted, before it was marked sent) is taken back as soon as that instance is
+     * known to be gone, rather than after the lock expires.
+     */
+    claimedBy: text('claimed_by'),
     lastError: text('last_error'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     sentAt: timestamp('sent_at', { withTimezone: true }),
@@ -104,4 +110,22 @@ export const autoReplies = pgTable(
     sentAt: timestamp('sent_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('auto_replies_recipient').on(t.recipient, t.sentAt)],
+);
+
+/**
+ * One row per scheduled job and period: the instance whose insert wins runs the job, so with
+ * several instances on one database each job runs once per period.
+ */
+export const jobRuns = pgTable(
+  'job_runs',
+  {
+    id: serial('id').primaryKey(),
+    job: text('job').notNull(),
+    period: text('period').notNull(),
+    instance: text('instance').notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    result: jsonb('result').$type<Record<string, unknown>>(),
+  },
+  (t) => [uniqueIndex('job_runs_once').on(t.job, t.period)],
 );
