@@ -1,6 +1,7 @@
 import type { Database, Queryable } from './client.js';
 import { createAuditRepo, createAutoRepliesRepo } from './repos/audit-repo.js';
 import { createInboundRepo } from './repos/inbound-repo.js';
+import { createJobRunsRepo } from './repos/job-runs-repo.js';
 import { createLedgerRepo } from './repos/ledger-repo.js';
 import { createOutboxRepo } from './repos/outbox-repo.js';
 import { createRequestsRepo, createSharesRepo } from './repos/requests-repo.js';
@@ -15,6 +16,7 @@ export function createRepos(q: Queryable) {
     audit: createAuditRepo(q),
     autoReplies: createAutoRepliesRepo(q),
     ledger: createLedgerRepo(q),
+    jobRuns: createJobRunsRepo(q),
   };
 }
 export type Repos = ReturnType<typeof createRepos>;

@@ -6,7 +6,7 @@ import { createRetentionRepo, type RetentionCounts } from '../db/repos/retention
 import { createAuditRepo } from '../db/repos/audit-repo.js';
 
 /** Deletes requests (and what hangs off them) older than the rules' retention, in one transaction. */
-export async function runRetention(deps: { db: Database; rules: () => Rules; clock: () => Date; logger: Logger }): Promise<RetentionCounts> {
+export async function runRetention(deps: { db: Database; rules: () => Rules; clock: () => Date; logger: Logger }): Promise<RetentionCounts & Record<string, unknown>> {
   const rules = deps.rules();
   const now = deps.clock();
   const cutoff = subtractDuration(now, rules.retention);

@@ -13,8 +13,8 @@ export interface ReplyMail {
   text: string;
   messageId: string | null;
   inboundId: number;
-  /** Authentication verdict for the audit trail. */
-  authentication: string;
+  /** Whether the From domain is authenticated (DMARC), with how that was decided, for the audit trail. */
+  authentication: { pass: boolean; detail: string };
 }
 
 export type ReplyAction =
@@ -23,7 +23,8 @@ export type ReplyAction =
   | 'unclear'
   | 'unknown-token'
   | 'expired-token'
-  | 'not-recipient';
+  | 'not-recipient'
+  | 'unauthenticated';
 
 export interface ReplyResult { action: ReplyAction; requestId: number | null; interpretation: Interpretation | null }
 
@@ -37,7 +38,7 @@ export async function handleReply(repos: Repos, deps: DomainDeps, mail: ReplyMai
 
   const request = await repos.requests.get(share.requestId, { forUpdate: true });
   if (!request) return { action: 'unknown-token', requestId: null, interpretation: null };
-  const notify = async (reason: 'not-recipient' | 'forwarded' | 'expired' | 'completed') => {
+  const notify = async (reason: 'not-recipient' | 'forwarded' | 'expired' | 'completed' | 'unauthenticated') => {
     // Told to the token's owner, never to the replier: a forger learns nothing.
     await repos.outbox.enqueue(
       deps.composer.compose('not-authorized', { ...common(rules, share.recipientEmail), request: requestView(rules, request), reason, replier: from }, {
@@ -46,12 +47,17 @@ export async function handleReply(repos: Repos, deps: DomainDeps, mail: ReplyMai
     );
     await repos.audit.record({
       actor: from, channel: 'email', action: 'reply-refused', requestId: request.id, at: now,
-      details: { reason, tokenRecipient: share.recipientEmail, messageId: mail.messageId },
+      details: { reason, tokenRecipient: share.recipientEmail, messageId: mail.messageId, authentication: mail.authentication.detail },
     });
   };
   if (from !== share.recipientEmail) {
     await notify('forwarded');
     return { action: 'not-recipient', requestId: request.id, interpretation: null };
+  }
+  if (!mail.authentication.pass) {
+    // The From address may be forged: record nothing, and tell the real recipient rather than the sender.
+    await notify('unauthenticated');
+    return { action: 'unauthenticated', requestId: request.id, interpretation: null };
   }
   if (share.expiresAt.getTime() < now.getTime()) {
     await notify('expired');
@@ -83,7 +89,7 @@ export async function handleReply(repos: Repos, deps: DomainDeps, mail: ReplyMai
     decider: from,
     channel: 'email',
     comment: interpretation.kind === 'decision' ? interpretation.comment : null,
-    evidence: { messageId: mail.messageId, authentication: mail.authentication, shareId: share.id },
+    evidence: { messageId: mail.messageId, authentication: mail.authentication.detail, shareId: share.id },
     eventKey: `inbound:${mail.inboundId}`,
   });
   const byEmail = new Map(result.request.people.map((p) => [p.email, p]));

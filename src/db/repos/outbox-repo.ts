@@ -17,7 +17,7 @@ export function createOutboxRepo(q: Queryable) {
      * Claims due mails for sending. A row in 'sending' whose lock expired belongs to a sender that
      * died mid-send and is claimed again; SKIP LOCKED lets several dispatchers share the table.
      */
-    async claimDue(limit: number, lockMs: number, now: Date): Promise<OutboxRow[]> {
+    async claimDue(limit: number, lockMs: number, now: Date, claimedBy: string | null = null): Promise<OutboxRow[]> {
       const due = q
         .select({ id: outbox.id })
         .from(outbox)
@@ -32,21 +32,41 @@ export function createOutboxRepo(q: Queryable) {
         .for('update', { skipLocked: true });
       return q
         .update(outbox)
-        .set({ status: 'sending', attempts: sql`${outbox.attempts} + 1`, lockedUntil: new Date(now.getTime() + lockMs) })
+        .set({ status: 'sending', attempts: sql`${outbox.attempts} + 1`, lockedUntil: new Date(now.getTime() + lockMs), claimedBy })
         .where(inArray(outbox.id, due))
         .returning();
     },
 
+    /** Instances that have mails in 'sending', other than `self`. */
+    async sendingClaimers(self: string): Promise<string[]> {
+      const rows = await q
+        .selectDistinct({ claimedBy: outbox.claimedBy })
+        .from(outbox)
+        .where(and(eq(outbox.status, 'sending'), sql`${outbox.claimedBy} is distinct from ${self}`));
+      return rows.flatMap((r) => (r.claimedBy ? [r.claimedBy] : []));
+    },
+
+    /** Gives the mails of dead instances back to the queue; they are sent again with the same Message-ID. */
+    async reclaimFrom(instances: string[]): Promise<number> {
+      if (instances.length === 0) return 0;
+      const rows = await q
+        .update(outbox)
+        .set({ status: 'pending', lockedUntil: null, claimedBy: null })
+        .where(and(eq(outbox.status, 'sending'), inArray(outbox.claimedBy, instances)))
+        .returning({ id: outbox.id });
+      return rows.length;
+    },
+
     async markSent(id: number, at: Date): Promise<void> {
-      await q.update(outbox).set({ status: 'sent', sentAt: at, lockedUntil: null, secrets: null, lastError: null }).where(eq(outbox.id, id));
+      await q.update(outbox).set({ status: 'sent', sentAt: at, lockedUntil: null, claimedBy: null, secrets: null, lastError: null }).where(eq(outbox.id, id));
     },
 
     async markRetry(id: number, nextAttemptAt: Date, error: string): Promise<void> {
-      await q.update(outbox).set({ status: 'pending', nextAttemptAt, lockedUntil: null, lastError: error }).where(eq(outbox.id, id));
+      await q.update(outbox).set({ status: 'pending', nextAttemptAt, lockedUntil: null, claimedBy: null, lastError: error }).where(eq(outbox.id, id));
     },
 
     async markFailed(id: number, error: string): Promise<void> {
-      await q.update(outbox).set({ status: 'failed', lockedUntil: null, lastError: error }).where(eq(outbox.id, id));
+      await q.update(outbox).set({ status: 'failed', lockedUntil: null, claimedBy: null, lastError: error }).where(eq(outbox.id, id));
     },
 
     async depth(): Promise<number> {

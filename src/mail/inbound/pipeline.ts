@@ -7,7 +7,10 @@ import type { DomainDeps } from '../../requests/deps.js';
 import { handleRequestMail } from '../../requests/intake.js';
 import { handleReply } from '../../requests/replies.js';
 import { tokensFromAddresses, tokensFromMessageIds } from '../../requests/tokens.js';
+import { alertAdmins } from '../../requests/alerts.js';
 import { MailgrantError } from '../../shared/errors.js';
+import type { FaultHook } from '../../shared/faults.js';
+import { authenticateReply, type DnsResolver, type SmtpEnvelope } from './authenticate.js';
 import { classify } from './classify.js';
 import { extractReply } from './extract-reply.js';
 import { parseMessage, type InboundMessage } from './parse.js';
@@ -17,6 +20,8 @@ export interface InboundSource {
   mailbox?: string | null;
   uidValidity?: number | null;
   uid?: number | null;
+  /** The SMTP session, when the message came through the SMTP intake (for SPF). */
+  envelope?: SmtpEnvelope;
 }
 
 export type HandleStatus = 'done' | 'duplicate' | 'failed' | 'quarantined';
@@ -40,6 +45,9 @@ export interface PipelineDeps {
   onOutbox: () => void;
   /** Attempts before a message that keeps failing is quarantined. */
   quarantineAfter?: number;
+  /** DNS for DKIM/SPF/DMARC checks; tests replace it. */
+  resolver?: DnsResolver;
+  faults?: FaultHook;
 }
 
 export function sha256(raw: Buffer): string {
@@ -74,11 +82,13 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
         const result = await deps.store.transaction(async (repos) => {
           const id = await repos.inbound.claim(identity);
           if (id === null) return { status: 'duplicate' as const };
-          const outcome = msg ? await route(msg, id, repos) : { classification: 'malformed', action: 'ignored', requestId: null };
+          const outcome = msg ? await route(msg, raw, src, id, repos) : { classification: 'malformed', action: 'ignored', requestId: null };
           await repos.inbound.finish(id, { ...outcome, at: deps.domain.clock() });
+          deps.faults?.('before-commit');
           return { status: 'done' as const, ...outcome };
         });
         if (result.status === 'done') {
+          deps.faults?.('after-outbox-commit');
           log.info({ messageId: msg?.messageId, from: msg?.from, classification: result.classification, action: result.action, requestId: result.requestId ?? undefined }, 'inbound message handled');
           deps.onOutbox();
         } else {
@@ -90,16 +100,34 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
         log.error({ err, messageId: msg?.messageId }, 'handling an inbound message failed');
         try {
           const f = await deps.store.repos.inbound.recordFailure(identity, error, quarantineAfter);
+          if (f.quarantined) {
+            await deps.store.transaction((repos) =>
+              alertAdmins(repos, deps.domain, {
+                title: 'A message could not be handled and was quarantined',
+                lines: [
+                  `From: ${identity.fromAddress ?? 'unknown'}`,
+                  `Subject: ${identity.subject ?? ''}`,
+                  `Message-ID: ${identity.messageId ?? 'none'}`,
+                  `Attempts: ${f.attempts}`,
+                  `Last error: ${error}`,
+                  src.source === 'imap' ? `It was moved to the quarantine mailbox.` : `The sender was asked to try again later.`,
+                ],
+                dedupeKey: `quarantine:${rawHash}`,
+              }),
+            );
+            deps.onOutbox();
+            log.error({ attempts: f.attempts, messageId: identity.messageId }, 'message quarantined after repeated failures; admins told');
+          }
           return { status: f.quarantined ? 'quarantined' : 'failed', error };
         } catch (recordErr) {
-          log.error({ err: recordErr }, 'could not record the failure either');
+          log.error({ err: recordErr, messageId: msg?.messageId }, 'could not record the failure either');
           return { status: 'failed', error };
         }
       }
     },
   };
 
-  async function route(msg: InboundMessage, inboundId: number, repos: Parameters<Parameters<Store['transaction']>[0]>[0]) {
+  async function route(msg: InboundMessage, raw: Buffer, src: InboundSource, inboundId: number, repos: Parameters<Parameters<Store['transaction']>[0]>[0]) {
     const rules: Rules = deps.domain.rules();
     const c = classify(msg, [rules.organization.mailbox]);
     if (c.kind === 'automatic') return { classification: `automatic: ${c.reason}`, action: 'ignored', requestId: null };
@@ -110,8 +138,12 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
       ...tokensFromMessageIds([...msg.inReplyTo, ...msg.references], rules.organization.domain),
     ];
     if (tokens.length > 0) {
+      const auth = await authenticateReply(raw, msg, {
+        required: rules.security.requireAuthentication, authservId: rules.security.authservId, resolver: deps.resolver,
+      }, src.envelope);
       const r = await handleReply(repos, deps.domain, {
-        from, token: tokens[0]!, text: reply.text, messageId: msg.messageId, inboundId, authentication: 'none',
+        from, token: tokens[0]!, text: reply.text, messageId: msg.messageId, inboundId,
+        authentication: { pass: auth.pass, detail: `${auth.method}: ${auth.detail}` },
       });
       return { classification: 'reply', action: r.action, requestId: r.requestId };
     }

@@ -1,6 +1,9 @@
 import type { Logger } from 'pino';
 import type { OutboxRow } from '../../db/repos/outbox-repo.js';
+import type { Liveness } from '../../db/liveness.js';
 import type { Store } from '../../db/store.js';
+import type { Metrics } from '../../metrics/metrics.js';
+import type { FaultHook } from '../../shared/faults.js';
 import { isMailgrantError } from '../../shared/errors.js';
 import { revealSecrets } from './compose.js';
 import type { Transport } from './transport.js';
@@ -27,7 +30,14 @@ export interface DispatcherOptions {
   pollMs?: number;
   maxAttempts?: number;
   concurrency?: number;
-  onPermanentFailure?: (row: OutboxRow, error: string) => void;
+  onPermanentFailure?: (row: OutboxRow, error: string) => Promise<void> | void;
+  /** Tells which instances are gone, so their half-sent mails are taken back at once. */
+  liveness?: Liveness;
+  /** How often to look for mails left in 'sending' by dead instances. */
+  reclaimEveryMs?: number;
+  faults?: FaultHook;
+  /** Counts sends and failures for /metrics. */
+  metrics?: Pick<Metrics, 'mailSent' | 'mailFailed'>;
 }
 
 /** Capped exponential backoff with jitter: 2 s, 4 s, 8 s … up to 10 minutes. */
@@ -47,10 +57,25 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   let loop: Promise<void> | null = null;
   let wake: (() => void) | null = null;
   let kicked = false;
+  let lastReclaim = 0;
+  const reclaimEveryMs = o.reclaimEveryMs ?? 15_000;
+
+  /** Mails a dead instance claimed go back to the queue (at most one extra send each, same Message-ID). */
+  async function reclaim(): Promise<void> {
+    if (!o.liveness || Date.now() - lastReclaim < reclaimEveryMs) return;
+    lastReclaim = Date.now();
+    const claimers = await o.store.repos.outbox.sendingClaimers(o.liveness.instanceId);
+    const dead: string[] = [];
+    for (const id of claimers) if (!(await o.liveness.isAlive(id))) dead.push(id);
+    const n = await o.store.repos.outbox.reclaimFrom(dead);
+    if (n > 0) o.logger.warn({ count: n, instances: dead }, 'took back mails left unsent by an instance that stopped');
+  }
 
   async function sendOne(row: OutboxRow): Promise<void> {
     const s = row.secrets;
-    const log = o.logger.child({ outboxId: row.id, requestId: row.requestId ?? undefined, kind: row.kind, to: row.toAddress });
+    // The stored Message-ID, not the sent one: in a shared-request mail the sent one carries the
+    // reply token, which is as good as the decider's password for that request.
+    const log = o.logger.child({ outboxId: row.id, requestId: row.requestId ?? undefined, messageId: row.messageId, kind: row.kind, to: row.toAddress });
     try {
       await o.transport.send({
         id: row.id,
@@ -65,17 +90,21 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
         text: revealSecrets(row.text, s),
         headers: row.headers,
       });
+      o.faults?.('after-smtp-accept');
       await o.store.repos.outbox.markSent(row.id, clock());
+      o.metrics?.mailSent(row, new Date());
       log.info('mail sent');
     } catch (err) {
       const message = (err as Error).message;
       if ((isMailgrantError(err, 'smtp_permanent')) || row.attempts >= maxAttempts) {
         await o.store.repos.outbox.markFailed(row.id, message);
+        o.metrics?.mailFailed(row, true);
         log.error({ err: message, attempts: row.attempts }, 'mail failed for good');
-        o.onPermanentFailure?.(row, message);
+        await o.onPermanentFailure?.(row, message);
       } else {
         const delay = backoffMs(row.attempts);
         await o.store.repos.outbox.markRetry(row.id, new Date(clock().getTime() + delay), message);
+        o.metrics?.mailFailed(row, false);
         log.warn({ err: message, attempts: row.attempts, retryInMs: delay }, 'mail not sent, will retry');
       }
     }
@@ -85,7 +114,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   async function pass(): Promise<number> {
     let total = 0;
     for (;;) {
-      const rows = await o.store.transaction((r) => r.outbox.claimDue(batchSize, lockMs, clock()));
+      const rows = await o.store.transaction((r) => r.outbox.claimDue(batchSize, lockMs, clock(), o.liveness?.instanceId ?? null));
       if (rows.length === 0) return total;
       total += rows.length;
       // A few in parallel: the pooled SMTP transport keeps several connections busy.
@@ -102,6 +131,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     while (running) {
       kicked = false;
       try {
+        await reclaim();
         await pass();
       } catch (err) {
         o.logger.error({ err }, 'outbox pass failed; retrying shortly');

@@ -17,7 +17,7 @@ export interface MailDataByKind {
   'not-in-directory': Common & { subjectLine: string };
   'duplicate-request': Common & { request: RequestView };
   'seats-missing': Common & { request: RequestView; missing: number; waiting: PersonView[]; purchaseUrl: string | null };
-  'not-authorized': Common & { request: RequestView | null; reason: 'not-recipient' | 'forwarded' | 'expired' | 'completed'; replier: string };
+  'not-authorized': Common & { request: RequestView | null; reason: 'not-recipient' | 'forwarded' | 'expired' | 'completed' | 'unauthenticated'; replier: string };
   'admin-alert': Common & { title: string; lines: string[] };
 }
 export type UnclearReasonView =
