@@ -2,7 +2,7 @@ import { and, inArray, lt } from 'drizzle-orm';
 import type { Queryable } from '../client.js';
 import { autoReplies, inboundMessages, outbox, requests } from '../schema/index.js';
 
-export interface RetentionCounts { requests: number; inbound: number; outbox: number; autoReplies: number }
+export type RetentionCounts = { requests: number; inbound: number; outbox: number; autoReplies: number };
 
 export function createRetentionRepo(q: Queryable) {
   return {
