@@ -41,8 +41,8 @@ export async function handleRequestMail(repos: Repos, deps: DomainDeps, mail: Re
    */
   const autoReply = async <K extends MailKind>(kind: K, data: MailDataByKind[K], action: IntakeAction): Promise<IntakeResult> => {
     const since = subtractDuration(now, rules.autoReplies.perSenderWindow);
-    if (await repos.autoReplies.sentSince(`${kind}:${from}`, since)) return { action: 'auto-reply-suppressed', requestId: null };
-    await repos.autoReplies.record(`${kind}:${from}`, kind, now);
+    if (await repos.autoReplies.sentSince(from, kind, since)) return { action: 'auto-reply-suppressed', requestId: null };
+    await repos.autoReplies.record(from, kind, now);
     await repos.outbox.enqueue(
       deps.composer.compose(kind, data, { to: from, dedupeKey: `${kind}:inbound:${mail.inboundId}`, requestId: null, inReplyTo: mail.messageId }),
     );
@@ -82,6 +82,12 @@ export async function handleRequestMail(repos: Repos, deps: DomainDeps, mail: Re
     const existing = await repos.requests.findPending(from, product.id);
     const full = existing && (await repos.requests.get(existing.id));
     if (!full) throw new Error(`request insert for ${from}/${product.id} conflicted but no pending request exists`);
+    // Limited like the answers above: a responder replying to our acknowledgement would otherwise
+    // re-send the request and get a duplicate-request answer each time.
+    if (await repos.autoReplies.sentSince(from, 'duplicate-request', subtractDuration(now, rules.autoReplies.perSenderWindow))) {
+      return { action: 'auto-reply-suppressed', requestId: full.id };
+    }
+    await repos.autoReplies.record(from, 'duplicate-request', now);
     await repos.outbox.enqueue(
       deps.composer.compose('duplicate-request', { ...common(rules, from), request: requestView(rules, full) }, {
         to: from, dedupeKey: `duplicate-request:inbound:${mail.inboundId}`, requestId: full.id, inReplyTo: mail.messageId,

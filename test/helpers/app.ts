@@ -39,12 +39,31 @@ export function bundledRenderer(): Renderer {
   return sharedRenderer;
 }
 
+let templatePromise: Promise<Blob> | null = null;
+/**
+ * A migrated, empty PGlite data folder, made once per test process. Starting each test's
+ * database from it skips initdb and the migrations, which cost seconds per PGlite instance.
+ */
+export function migratedPgliteTemplate(): Promise<Blob> {
+  templatePromise ??= (async () => {
+    const db = await openDatabase({ databaseUrl: null, dataDir: tmpdir(), inMemory: true });
+    try {
+      await db.migrate();
+      return await db.pglite!.dumpDataDir('none');
+    } finally {
+      await db.close();
+    }
+  })();
+  return templatePromise;
+}
+
 /** Wires the real modules the way main does, with a temporary data folder. */
 export async function startTestApp(o: TestAppOptions): Promise<App & { dataDir: string; logLines: string[]; cleanup(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mg-app-'));
-  const env = parseEnv({ DATA_DIR: dataDir, SMTP_INTAKE: 'off', ...(o.databaseUrl ? { DATABASE_URL: o.databaseUrl } : {}), ...o.env });
+  // No listeners unless a test asks: parallel test files must not fight over 2525 and 9465.
+  const env = parseEnv({ DATA_DIR: dataDir, SMTP_INTAKE: 'off', HTTP_PORT: 'off', ...(o.databaseUrl ? { DATABASE_URL: o.databaseUrl } : {}), ...o.env });
   const { logger, lines } = memoryLogger();
-  const db = await openDatabase({ databaseUrl: o.databaseUrl, dataDir, inMemory: !o.databaseUrl });
+  const db = await openDatabase({ databaseUrl: o.databaseUrl, dataDir, inMemory: !o.databaseUrl, pgliteTemplate: o.databaseUrl ? undefined : await migratedPgliteTemplate() });
   await db.migrate();
   const app = await createApp({ env, logger, rules: o.rules ?? exampleRules(), db, clock: o.clock, renderer: env.templatesDir ? undefined : bundledRenderer() });
   return Object.assign(app, {

@@ -520,3 +520,16 @@ describe('lexicon data', () => {
     }
   });
 });
+
+describe('quoted lines are never commands', () => {
+  const people = [
+    { email: 'alice@contoso.example', name: 'Alice Wong', pending: true },
+    { email: 'bob@contoso.example', name: 'Bob Smith', pending: true },
+  ];
+  it.each(['> approve all', '>approve', '> > deny bob', 'Hi,\n> approve', '> approve\n\nThanks!'])('%j records nothing', (text) => {
+    expect(interpretReply(text, people).kind).toBe('unclear');
+  });
+  it('a bottom-posted answer below the quote still counts', () => {
+    expect(interpretReply('> Reply with: approve\n\ndeny bob', people)).toMatchObject({ kind: 'decision', decisions: [{ user: 'bob@contoso.example', verdict: 'deny' }] });
+  });
+});

@@ -1,4 +1,4 @@
-import { and, asc, eq, gte } from 'drizzle-orm';
+import { and, asc, count, eq, gte, sql } from 'drizzle-orm';
 import type { Queryable } from '../client.js';
 import { auditLog, autoReplies } from '../schema/index.js';
 
@@ -28,13 +28,21 @@ export function createAuditRepo(q: Queryable) {
 
 export function createAutoRepliesRepo(q: Queryable) {
   return {
-    async sentSince(recipient: string, since: Date): Promise<boolean> {
+    async sentSince(recipient: string, kind: string, since: Date): Promise<boolean> {
       const rows = await q
         .select({ id: autoReplies.id })
         .from(autoReplies)
-        .where(and(eq(autoReplies.recipient, recipient), gte(autoReplies.sentAt, since)))
+        .where(and(eq(autoReplies.recipient, recipient), eq(autoReplies.kind, kind), gte(autoReplies.sentAt, since)))
         .limit(1);
       return rows.length > 0;
+    },
+    /** How many auto-replies whose kind starts with `kindPrefix` went to this recipient since then. */
+    async countSince(recipient: string, kindPrefix: string, since: Date): Promise<number> {
+      const rows = await q
+        .select({ n: count() })
+        .from(autoReplies)
+        .where(and(eq(autoReplies.recipient, recipient), eq(sql`left(${autoReplies.kind}, ${kindPrefix.length})`, kindPrefix), gte(autoReplies.sentAt, since)));
+      return Number(rows[0]?.n ?? 0);
     },
     async record(recipient: string, kind: string, at: Date): Promise<void> {
       await q.insert(autoReplies).values({ recipient, kind, sentAt: at });

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
+import { DrizzleQueryError } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Rules } from '../../config/rules.js';
 import type { InboundIdentity } from '../../db/repos/inbound-repo.js';
-import type { Store } from '../../db/store.js';
+import type { Repos, Store } from '../../db/store.js';
 import type { DomainDeps } from '../../requests/deps.js';
 import { handleRequestMail } from '../../requests/intake.js';
 import { handleReply } from '../../requests/replies.js';
-import { tokensFromAddresses, tokensFromMessageIds } from '../../requests/tokens.js';
+import { isReplyAttempt, tokensFromAddresses, tokensFromMessageIds } from '../../requests/tokens.js';
 import { alertAdmins } from '../../requests/alerts.js';
 import { MailgrantError } from '../../shared/errors.js';
 import type { FaultHook } from '../../shared/faults.js';
@@ -50,6 +51,18 @@ export interface PipelineDeps {
   faults?: FaultHook;
 }
 
+/**
+ * The failure in one line for the inbound record and the admins' alert. drizzle wraps a database
+ * error as "Failed query: <the SQL> params: <every value>", which hides the database's reason
+ * and copies the message's data (sender, subject, hash) into the alert: its cause says why.
+ */
+function describeFailure(err: unknown): string {
+  if (err instanceof MailgrantError) return err.message;
+  let e = err as Error;
+  while (e instanceof DrizzleQueryError && e.cause instanceof Error) e = e.cause;
+  return `${e.name}: ${e.message}`;
+}
+
 export function sha256(raw: Buffer): string {
   return createHash('sha256').update(raw).digest('hex');
 }
@@ -81,7 +94,12 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
       try {
         const result = await deps.store.transaction(async (repos) => {
           const id = await repos.inbound.claim(identity);
-          if (id === null) return { status: 'duplicate' as const };
+          if (id === null) {
+            // A copy of a quarantined message (re-delivered, or left behind when the move to the
+            // quarantine mailbox failed) goes where the first one went, not among the handled ones.
+            const prior = await repos.inbound.findByHash(rawHash);
+            return { status: prior?.status === 'quarantined' ? ('quarantined' as const) : ('duplicate' as const) };
+          }
           const outcome = msg ? await route(msg, raw, src, id, repos) : { classification: 'malformed', action: 'ignored', requestId: null };
           await repos.inbound.finish(id, { ...outcome, at: deps.domain.clock() });
           deps.faults?.('before-commit');
@@ -96,7 +114,7 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
         }
         return result;
       } catch (err) {
-        const error = err instanceof MailgrantError ? err.message : `${(err as Error).name}: ${(err as Error).message}`;
+        const error = describeFailure(err);
         log.error({ err, messageId: msg?.messageId }, 'handling an inbound message failed');
         try {
           const f = await deps.store.repos.inbound.recordFailure(identity, error, quarantineAfter);
@@ -127,7 +145,7 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
     },
   };
 
-  async function route(msg: InboundMessage, raw: Buffer, src: InboundSource, inboundId: number, repos: Parameters<Parameters<Store['transaction']>[0]>[0]) {
+  async function route(msg: InboundMessage, raw: Buffer, src: InboundSource, inboundId: number, repos: Repos) {
     const rules: Rules = deps.domain.rules();
     const c = classify(msg, [rules.organization.mailbox]);
     if (c.kind === 'automatic') return { classification: `automatic: ${c.reason}`, action: 'ignored', requestId: null };
@@ -146,6 +164,10 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
         authentication: { pass: auth.pass, detail: `${auth.method}: ${auth.detail}` },
       });
       return { classification: 'reply', action: r.action, requestId: r.requestId };
+    }
+    // A reply whose token was damaged on the way: like an unknown token, nothing and no answer.
+    if (isReplyAttempt(msg.recipients, [...msg.inReplyTo, ...msg.references], rules.organization.mailbox)) {
+      return { classification: 'reply', action: 'unknown-token', requestId: null };
     }
     const r = await handleRequestMail(repos, deps.domain, { from, subject: msg.subject, body: reply.text, messageId: msg.messageId, inboundId });
     return { classification: 'request', action: r.action, requestId: r.requestId };

@@ -85,13 +85,26 @@ function unclear(reason: UnclearReason, text: string): Interpretation {
   return { kind: 'unclear', decisions: [], reason, language: text === '' ? null : detectLanguage(text), text };
 }
 
+const QUOTED = /^[ \t]{0,3}>/;
+
+function dropQuotedLines(text: string): string {
+  if (!text.includes('>')) return text;
+  return text
+    .split('\n')
+    .filter((line) => !QUOTED.test(line))
+    .join('\n');
+}
+
 /**
  * Interprets the decider's own words (quotes and signature already removed) as decisions for
  * the people on the request. Anything it is not sure about comes back as `unclear` with a reason,
  * never as a guess.
  */
 export function interpretReply(text: string, people: readonly RequestPerson[]): Interpretation {
-  const trimmed = text.trim();
+  // Quoted lines are never the decider's words, wherever they are: the extractor keeps a reply
+  // that opens with "> " lines and no attribution, and the quoted shared-request mail says
+  // "approve" and "deny" itself.
+  const trimmed = dropQuotedLines(text).trim();
   if (trimmed === '') return unclear({ code: 'empty' }, '');
   const index = buildNameIndex(people);
   const opts = { hanNames: new Set(index.han.keys()) };

@@ -47,8 +47,13 @@ function buildLabelMap(): Map<string, HeaderField> {
   return map;
 }
 
+/** Only spaces (no allocation: most lines answer at their first character). */
 export function isBlank(raw: string): boolean {
-  return raw.trim() === '';
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 13 && c !== 0xa0 && c !== 0x3000 && c !== 0x200b && c !== 0xfeff) return false;
+  }
+  return true;
 }
 
 /** A `>` quote line (up to three spaces of indentation, as clients write them). */
@@ -72,6 +77,7 @@ export interface LineView {
 const SPACE_LIKE = /[\u00a0\u2007\u202f\u3000]/g;
 // Outlook writes left-to-right marks into dates; Gmail a zero-width space.
 const INVISIBLE = /[\u200b\u200e\u200f\ufeff]/g;
+const NEEDS_CLEANING = /[\u00a0\u2007\u202f\u3000\u200b\u200e\u200f\ufeff]/;
 
 /** The bounded, normalised view the structural rules look at, or null for an over-long line. */
 export function ruleView(raw: string): LineView | null {
@@ -85,7 +91,9 @@ export function ruleView(raw: string): LineView | null {
     else if (c !== ' ' && c !== '\t' && c !== '\u00a0') break;
     i++;
   }
-  const text = raw.slice(i).replace(INVISIBLE, '').replace(SPACE_LIKE, ' ').trimEnd();
+  let text = i === 0 ? raw : raw.slice(i);
+  if (NEEDS_CLEANING.test(text)) text = text.replace(INVISIBLE, '').replace(SPACE_LIKE, ' ');
+  text = text.trimEnd();
   if (text.length > MAX_CANDIDATE) return null;
   return { text, quoted };
 }
@@ -170,7 +178,9 @@ function stripStars(s: string, fromStart: boolean): string {
 
 /** "From: Dana", "*Sent:* Friday", "De : Dana", "寄件者：Dana" → field and value. */
 export function headerLine(viewText: string): HeaderLine | null {
-  const text = stripStars(viewText, true);
+  const ascii = viewText.indexOf(':');
+  if ((ascii < 0 || ascii > MAX_LABEL_LENGTH + 4) && !viewText.slice(0, MAX_LABEL_LENGTH + 4).includes('：')) return null;
+  const text = viewText[0] === '*' || viewText[0] === ' ' ? stripStars(viewText, true) : viewText;
   const head = text.slice(0, MAX_LABEL_LENGTH + 1);
   let colon = head.indexOf(':');
   const wide = head.indexOf('：');
@@ -199,6 +209,9 @@ export function separatorKind(viewText: string): SeparatorKind | null {
   let end = viewText.length;
   while (start < end && (viewText[start] === '*' || viewText[start] === '_' || viewText[start] === ' ')) start++;
   while (end > start && (viewText[end - 1] === '*' || viewText[end - 1] === ' ')) end--;
+  // Fast exit for ordinary lines: neither dashed nor ending in a colon.
+  const lastChar = viewText[end - 1];
+  if (viewText[start] !== '-' && lastChar !== ':' && lastChar !== '：') return null;
   let lead = 0;
   while (start < end && viewText[start] === '-') {
     lead++;
@@ -218,8 +231,10 @@ export function separatorKind(viewText: string): SeparatorKind | null {
   return COLON_MAP.get(core.slice(0, -1).trimEnd()) ?? null;
 }
 
+const RULE_CHARS = new Set(['-', '_', '=', '*', '~', '+', '#']);
+
 export function isRuleLine(viewText: string): boolean {
-  return RULE_LINE.test(viewText);
+  return RULE_CHARS.has(viewText[0] ?? '') && RULE_LINE.test(viewText);
 }
 
 export function isTrailingNoise(raw: string): boolean {
@@ -231,8 +246,24 @@ export function isSignatureDelimiter(raw: string): boolean {
   return raw.length <= 4 && SIGNATURE_DELIMITER_SET.has(raw.trimEnd());
 }
 
+/** First characters (lower-cased) of every signature's `startsWith`, and the `endsWith` words. */
+const SIGNATURE_FIRST_CHARS: ReadonlySet<string> = new Set(
+  MOBILE_SIGNATURES.flatMap((rule) => (rule.startsWith ?? []).map((word) => word[0]!)),
+);
+const SIGNATURE_TAILS: readonly string[] = MOBILE_SIGNATURES.flatMap((rule) => rule.endsWith ?? []);
+
 export function isMobileSignature(view: LineView): boolean {
   if (view.quoted || view.text.length > MAX_SIGNATURE_LINE) return false;
   const text = view.text.trimStart();
-  return MOBILE_SIGNATURES.some((rule) => rule.pattern.test(text));
+  const first = text[0]?.toLowerCase() ?? '';
+  if (!SIGNATURE_FIRST_CHARS.has(first) && !SIGNATURE_TAILS.some((tail) => text.endsWith(tail))) return false;
+  const lower = text.toLowerCase();
+  for (const rule of MOBILE_SIGNATURES) {
+    const literal =
+      (rule.startsWith === undefined && rule.endsWith === undefined) ||
+      (rule.startsWith?.some((word) => lower.startsWith(word)) ?? false) ||
+      (rule.endsWith?.some((word) => lower.endsWith(word)) ?? false);
+    if (literal && rule.pattern.test(text)) return true;
+  }
+  return false;
 }

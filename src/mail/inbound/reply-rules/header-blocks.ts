@@ -27,10 +27,10 @@ export const HEADER_LABELS: Readonly<Record<string, Readonly<Partial<Record<Head
     from: ['From'],
     date: ['Sent', 'Date'],
     to: ['To'],
-    cc: ['Cc', 'Bcc'],
+    cc: ['Cc'],
     subject: ['Subject'],
     replyTo: ['Reply-To', 'Reply to'],
-    other: ['Importance', 'Attachments'],
+    other: ['Bcc', 'Importance', 'Attachments'],
   },
   fr: {
     from: ['De', 'Expéditeur'],

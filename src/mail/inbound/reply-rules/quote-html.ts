@@ -76,7 +76,8 @@ export const HTML_QUOTE_RULES: readonly HtmlQuoteRule[] = [
     styleContains: 'border-top:solid',
     whenHeaderFollows: true,
   },
-  { id: 'zimbra-hr', clients: 'Zimbra (<hr id="zwchr"> then the quote)', action: 'boundary', tag: 'hr', idEquals: 'zwchr' },
+  // Zimbra's <hr id="zwchr"> comes before the generic <hr> rule: the first matching rule wins.
+  { id: 'zimbra-hr', clients: 'Zimbra (<hr id="zwchr"> then the quote, to the end)', action: 'boundary', tag: 'hr', idEquals: 'zwchr' },
   { id: 'hr-header', clients: 'Outlook desktop HTML mode, Outlook on the web (<hr> then From:/Sent:)', action: 'boundary', tag: 'hr', whenHeaderFollows: true },
   { id: 'outlook-signature', clients: 'Outlook on the web signature', action: 'signature', idEquals: 'Signature' },
   { id: 'outlook-mobile-signature', clients: 'Outlook for iOS/Android ("Get Outlook for iOS")', action: 'signature', idStartsWith: 'ms-outlook-mobile-signature' },
@@ -94,6 +95,11 @@ export const HTML_QUOTE_RULES: readonly HtmlQuoteRule[] = [
   { id: 'protonmail-quote', clients: 'Proton Mail', action: 'container', classContains: 'protonmail_quote' },
   { id: 'protonmail-signature', clients: 'Proton Mail signature', action: 'signature', classContains: 'protonmail_signature_block' },
   { id: 'zoho-quote', clients: 'Zoho Mail', action: 'container', classContains: 'zmail_extra' },
+  { id: 'tutanota-quote', clients: 'Tuta (Tutanota)', action: 'container', classContains: 'tutanota_quote' },
+  { id: 'yahoo-ios', clients: 'Yahoo Mail for iOS', action: 'container', tag: 'blockquote', idEquals: 'iosymail' },
+  { id: 'yahoo-reply-content', clients: 'Yahoo Mail (older web)', action: 'container', idEquals: 'isReplyContent' },
+  { id: 'yahoo-forward-content', clients: 'Yahoo Mail forward', action: 'container', idEquals: 'isForwardContent' },
+  { id: 'gmx-quote', clients: 'GMX, WEB.DE', action: 'container', attribute: { name: 'name', equals: 'quote' } },
   { id: 'blockquote-with-cite', clients: 'generic: <blockquote cite="…">', action: 'container', tag: 'blockquote', attribute: { name: 'cite' } },
 ];
 
