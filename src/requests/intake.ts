@@ -77,6 +77,7 @@ export async function handleRequestMail(repos: Repos, deps: DomainDeps, mail: Re
     requesterEmail: from,
     subject: mail.subject.slice(0, 500),
     sourceMessageId: mail.inboundId,
+    createdAt: now,
   });
   if (requestId === null) {
     const existing = await repos.requests.findPending(from, product.id);

@@ -13,6 +13,8 @@ export interface InboundIdentity {
   messageId: string | null;
   fromAddress: string | null;
   subject: string | null;
+  /** When it arrived, by the domain's clock (retention counts from it). */
+  receivedAt?: Date;
 }
 
 export function createInboundRepo(q: Queryable) {

@@ -13,6 +13,7 @@ export interface NewRequest {
   requesterEmail: string;
   subject: string;
   sourceMessageId: number | null;
+  createdAt: Date;
 }
 
 export interface VerdictUpdate {
@@ -77,8 +78,9 @@ export function createRequestsRepo(q: Queryable) {
       return rows.length === 1;
     },
 
-    async setProduct(id: number, productId: string): Promise<void> {
-      await q.update(requests).set({ productId }).where(eq(requests.id, id));
+    /** Chooses the product to assign; the others that matched stay as alternatives. */
+    async setProduct(id: number, productId: string, alternativeProductIds?: string[]): Promise<void> {
+      await q.update(requests).set(alternativeProductIds ? { productId, alternativeProductIds } : { productId }).where(eq(requests.id, id));
     },
 
     async list(filter: { status?: 'pending' | 'completed'; productId?: string; limit?: number }): Promise<RequestRow[]> {

@@ -79,7 +79,7 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
       const rawHash = sha256(raw);
       const identity: InboundIdentity = {
         source: src.source, mailbox: src.mailbox ?? null, uidValidity: src.uidValidity ?? null, uid: src.uid ?? null,
-        rawHash, messageId: null, fromAddress: null, subject: null,
+        rawHash, messageId: null, fromAddress: null, subject: null, receivedAt: deps.domain.clock(),
       };
       const log = deps.logger.child({ rawHash: rawHash.slice(0, 16), uid: src.uid ?? undefined });
       let msg: InboundMessage | null = null;

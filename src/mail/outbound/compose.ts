@@ -25,12 +25,14 @@ export interface MailComposer {
   compose<K extends MailKind>(kind: K, data: MailDataByKind[K], envelope: Envelope): OutboxInsert;
 }
 
-export function createMailComposer(deps: { renderer: Renderer; rules: () => Rules }): MailComposer {
+export function createMailComposer(deps: { renderer: Renderer; rules: () => Rules; clock?: () => Date }): MailComposer {
+  const clock = deps.clock ?? (() => new Date());
   return {
     compose(kind, data, env) {
       const rules = deps.rules();
       const { mailbox, domain, name } = rules.organization;
       const rendered = deps.renderer.render(kind, data);
+      const now = clock();
       const unique = createHash('sha256').update(env.dedupeKey).digest('hex').slice(0, 20);
       const withToken = Boolean(env.replyToken);
       const local = withToken ? shareMessageIdLocal(TOKEN_PLACEHOLDER, unique) : `mg.${kind}.${unique}`;
@@ -56,6 +58,9 @@ export function createMailComposer(deps: { renderer: Renderer; rules: () => Rule
         text: rendered.text,
         headers,
         secrets: withToken ? { [TOKEN_PLACEHOLDER]: env.replyToken! } : null,
+        // The domain's clock, not the database's, so that retention and retries agree with it.
+        createdAt: now,
+        nextAttemptAt: now,
       };
     },
   };
