@@ -2,7 +2,10 @@ import { join } from 'node:path';
 import type { Env } from './config/env.js';
 import { loadRules, type Rules } from './config/rules.js';
 import { openDatabase, type DbHandle } from './db/client.js';
+import { createLocalLiveness, createPgLiveness, type Liveness } from './db/liveness.js';
 import { createStore, type Store } from './db/store.js';
+import { createHealthCheck } from './http/health.js';
+import { createHttpServer, type HttpServer } from './http/server.js';
 import { runRetention } from './jobs/retention.js';
 import { createScheduler, type Scheduler } from './jobs/scheduler.js';
 import { createImapIntake, type ImapIntake } from './mail/inbound/imap-intake.js';
@@ -10,9 +13,16 @@ import { createInboundPipeline, type InboundPipeline } from './mail/inbound/pipe
 import { createSmtpIntake, type SmtpIntake } from './mail/inbound/smtp-intake.js';
 import { createMailComposer } from './mail/outbound/compose.js';
 import { createDispatcher, type Dispatcher } from './mail/outbound/dispatcher.js';
+import { trialRenderOverrides } from './mail/outbound/preview.js';
 import { BUNDLED_TEMPLATES_DIR, createRenderer, type Renderer } from './mail/outbound/render.js';
 import { createFileTransport, createSmtpTransport, type Transport } from './mail/outbound/transport.js';
+import { countInbound } from './metrics/count-inbound.js';
+import { instrumentStore } from './metrics/instrument-store.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
+import type { DnsResolver } from './mail/inbound/authenticate.js';
+import { alertAdmins } from './requests/alerts.js';
 import type { DomainDeps } from './requests/deps.js';
+import { crashHook, type FaultHook } from './shared/faults.js';
 import type { Logger } from './shared/logger.js';
 
 export interface App {
@@ -25,6 +35,12 @@ export interface App {
   readonly imap: ImapIntake | null;
   readonly smtpIntake: SmtpIntake | null;
   readonly scheduler: Scheduler;
+  /** This instance's identity and exclusive roles among instances sharing the database. */
+  readonly liveness: Liveness;
+  /** This app's metrics (its own registry), served on /metrics. */
+  readonly metrics: Metrics;
+  /** The /healthz and /metrics listener, or null with HTTP_PORT=off. */
+  readonly http: HttpServer | null;
   rules(): Rules;
   /** Puts new rules in force for the next message (reload on SIGHUP or file change). */
   setRules(rules: Rules): void;
@@ -44,6 +60,10 @@ export interface AppOptions {
   db?: DbHandle;
   /** Compiled templates to reuse (tests build many apps; compiling takes about a second). */
   renderer?: Renderer;
+  /** DNS for DKIM/SPF/DMARC checks of replies; tests replace it. */
+  resolver?: DnsResolver;
+  /** Crash points for the fault tests; by default read from MAILGRANT_CRASH_AT. */
+  faults?: FaultHook;
 }
 
 /** The composition root shared by the daemon, the CLI and the tests. */
@@ -60,31 +80,64 @@ export async function createApp(o: AppOptions): Promise<App> {
   const getRules = () => current;
 
   const renderer = o.renderer ?? createRenderer({ templatesDir: BUNDLED_TEMPLATES_DIR, overridesDir: env.templatesDir });
+  if (!o.renderer && env.templatesDir) trialRenderOverrides(renderer, env.templatesDir);
   for (const file of renderer.unusedOverrides) {
     logger.warn({ file }, `the template override ${file} replaces no bundled template (misspelt name?) and is ignored`);
   }
   const db = o.db ?? (await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir }));
-  const store = createStore(db.db);
-  const domain: DomainDeps = { rules: getRules, composer: createMailComposer({ renderer, rules: getRules }), clock };
+  const baseStore = createStore(db.db);
+  const metrics = createMetrics({ store: baseStore, db: db.db });
+  const store = instrumentStore(baseStore, metrics);
+  const domain: DomainDeps = { rules: getRules, composer: createMailComposer({ renderer, rules: getRules, clock }), clock };
+  const liveness = env.databaseUrl ? createPgLiveness(env.databaseUrl, logger.child({ component: 'liveness' })) : createLocalLiveness();
+  const faults = o.faults ?? crashHook(process.env.MAILGRANT_CRASH_AT, (point) => logger.warn({ point }, 'MAILGRANT_CRASH_AT: killing this process now'));
   const transport = o.transport ?? (env.smtp ? createSmtpTransport(env.smtp) : createFileTransport(join(env.dataDir, 'outbox')));
   const dispatcher = createDispatcher({
     store, transport, logger: logger.child({ component: 'dispatcher' }), clock,
     concurrency: env.smtp?.maxConnections ?? 5,
+    retryMaxMs: env.smtpRetryMaxMs,
+    metrics,
+    liveness,
+    faults,
+    async onPermanentFailure(row, error) {
+      // An alert about a failed alert would only fail the same way.
+      if (row.kind === 'admin-alert') return;
+      await store.transaction((repos) =>
+        alertAdmins(repos, domain, {
+          title: 'A mail could not be delivered',
+          lines: [`To: ${row.toAddress}`, `Kind: ${row.kind}`, `Request: ${row.requestId ?? 'none'}`, `Message-ID: ${row.messageId}`, `Error: ${error}`],
+          dedupeKey: `outbox-failed:${row.id}`,
+        }),
+      );
+      dispatcher.kick();
+    },
   });
-  const pipeline = createInboundPipeline({ store, domain, logger: logger.child({ component: 'pipeline' }), onOutbox: () => dispatcher.kick() });
-  const imap = env.imap ? createImapIntake({ settings: env.imap, pipeline, logger, maxMessageBytes: env.maxMessageBytes }) : null;
+  const pipeline = countInbound(createInboundPipeline({ store, domain, logger: logger.child({ component: 'pipeline' }), onOutbox: () => dispatcher.kick(), resolver: o.resolver, faults }), metrics);
+  const imap = env.imap ? createImapIntake({ settings: env.imap, pipeline, logger, maxMessageBytes: env.maxMessageBytes, metrics, liveness, faults }) : null;
   const smtpIntake = env.smtpIntake
     ? createSmtpIntake({ ...env.smtpIntake, pipeline, logger, maxMessageBytes: env.maxMessageBytes })
     : null;
-  const scheduler = createScheduler(
-    [{ name: 'retention', schedule: env.retentionSchedule, run: () => runRetention({ db: db.db, rules: getRules, clock, logger }) }],
+  const scheduler = createScheduler({
+    jobs: [{ name: 'retention', schedule: env.retentionSchedule, run: () => runRetention({ db: db.db, rules: getRules, clock, logger }) }],
     logger,
-  );
+    runs: store.repos.jobRuns,
+    instanceId: liveness.instanceId,
+    clock,
+  });
+
+  const http = env.http
+    ? createHttpServer({
+        ...env.http,
+        logger,
+        metrics,
+        health: createHealthCheck({ db, imap, transport, fileTransport: !o.transport && !env.smtp }),
+      })
+    : null;
 
   let started = false;
   let stopped = false;
   return {
-    env, db, store, domain, pipeline, dispatcher, imap, smtpIntake, scheduler,
+    env, db, store, domain, pipeline, dispatcher, imap, smtpIntake, scheduler, liveness, metrics, http,
     rules: getRules,
     setRules(next) {
       current = next;
@@ -92,7 +145,10 @@ export async function createApp(o: AppOptions): Promise<App> {
     async start() {
       if (started) return;
       started = true;
-      logger.info({ database: db.driver, transport: transport.name, imap: env.imap ? `${env.imap.host}:${env.imap.port}/${env.imap.mailbox}` : 'off', smtpIntake: env.smtpIntake ? `${env.smtpIntake.host}:${env.smtpIntake.port}` : 'off', organization: current.organization.name }, 'starting Mailgrant');
+      logger.info({ database: db.driver, transport: transport.name, imap: env.imap ? `${env.imap.host}:${env.imap.port}/${env.imap.mailbox}` : 'off', smtpIntake: env.smtpIntake ? `${env.smtpIntake.host}:${env.smtpIntake.port}` : 'off', http: env.http ? `${env.http.host}:${env.http.port}` : 'off', organization: current.organization.name }, 'starting Mailgrant');
+      // First, so /healthz answers (503 until IMAP is connected) while the rest comes up.
+      await http?.start();
+      await liveness.start();
       dispatcher.start();
       await smtpIntake?.start();
       imap?.start();
@@ -105,8 +161,12 @@ export async function createApp(o: AppOptions): Promise<App> {
       await Promise.all([smtpIntake?.stop(), imap?.stop()]);
       await scheduler.stop();
       await dispatcher.stop();
-      await Promise.race([dispatcher.drain().catch(() => {}), new Promise((r) => setTimeout(r, 3_000))]);
+      // Bounded, and what is still in hand then goes back to the queue (a race here left the
+      // drain claiming and sending while the database was being closed).
+      await dispatcher.drain({ withinMs: 3_000 }).catch(() => {});
+      await Promise.all([http?.stop(), metrics.settled()]);
       transport.close();
+      await liveness.stop();
       await db.close();
     },
   };

@@ -17,6 +17,10 @@ export interface ImapSettings {
   readonly quarantineMailbox: string;
   /** Safety-net search interval for when IDLE misses a notification. */
   readonly pollIntervalMs: number;
+  /** Upper bound of the reconnect backoff (IMAP_RECONNECT_MAX_SECONDS). */
+  readonly reconnectMaxMs: number;
+  /** A connection silent this long is treated as dead (a blackholed link never closes by itself). */
+  readonly socketTimeoutMs: number;
 }
 
 export interface SmtpSettings {
@@ -35,11 +39,20 @@ export interface Env {
   readonly templatesDir: string | null;
   readonly imap: ImapSettings | null;
   readonly smtp: SmtpSettings | null;
-  readonly smtpIntake: { readonly host: string; readonly port: number } | null;
+  readonly smtpIntake: ListenAddress | null;
+  /** The health and metrics listener (HTTP_PORT); null when "off". */
+  readonly http: ListenAddress | null;
   readonly logLevel: string;
   readonly maxMessageBytes: number;
+  /** Cap of the outgoing-mail retry backoff (SMTP_RETRY_MAX_SECONDS). */
+  readonly smtpRetryMaxMs: number;
   /** Cron expression of the retention job. */
   readonly retentionSchedule: string;
+}
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -71,19 +84,16 @@ export function parseEnv(env: NodeJS.ProcessEnv, cwd = process.cwd()): Env {
     processedMailbox: str('IMAP_PROCESSED_MAILBOX') ?? 'Processed',
     quarantineMailbox: str('IMAP_QUARANTINE_MAILBOX') ?? 'Quarantine',
     pollIntervalMs: int('IMAP_POLL_SECONDS', 60) * 1000,
+    reconnectMaxMs: int('IMAP_RECONNECT_MAX_SECONDS', 60) * 1000,
+    socketTimeoutMs: int('IMAP_SOCKET_TIMEOUT_SECONDS', 300) * 1000,
   });
   const smtp = parseSmtpUrl(str('SMTP_URL'), problems, int('SMTP_MAX_CONNECTIONS', 5));
 
   // The SMTP intake is the default intake on a fresh machine (no mail server needed); with
   // IMAP configured it is off unless asked for, so one mail is not read from two places.
-  let smtpIntake: Env['smtpIntake'] = null;
-  const intake = str('SMTP_INTAKE') ?? (imap ? 'off' : '127.0.0.1:2525');
-  if (intake.toLowerCase() !== 'off') {
-    const m = /^(?:(\[[0-9a-f:]+\]|[^:\s]+):)?(\d{1,5})$/i.exec(intake);
-    const port = m ? Number(m[2]) : NaN;
-    if (!m || port < 0 || port > 65535) problems.push(`SMTP_INTAKE: expected host:port (e.g. 127.0.0.1:2525) or "off", got "${intake}"`);
-    else smtpIntake = { host: (m[1] ?? '127.0.0.1').replace(/^\[|\]$/g, ''), port };
-  }
+  const smtpIntake = listenAddress('SMTP_INTAKE', str('SMTP_INTAKE') ?? (imap ? 'off' : '127.0.0.1:2525'), '127.0.0.1:2525', problems);
+  // Health and metrics on loopback by default: /metrics is for a local scraper or a proxy, not the world.
+  const http = listenAddress('HTTP_PORT', str('HTTP_PORT') ?? '127.0.0.1:9465', '127.0.0.1:9465', problems);
 
   const logLevel = (str('LOG_LEVEL') ?? 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}`);
@@ -97,8 +107,10 @@ export function parseEnv(env: NodeJS.ProcessEnv, cwd = process.cwd()): Env {
     imap,
     smtp,
     smtpIntake,
+    http,
     logLevel,
     maxMessageBytes: int('MAX_MESSAGE_BYTES', 10 * 1024 * 1024),
+    smtpRetryMaxMs: int('SMTP_RETRY_MAX_SECONDS', 600) * 1000,
     retentionSchedule: str('RETENTION_SCHEDULE') ?? '17 3 * * *',
   };
   if (problems.length > 0) {
@@ -109,10 +121,22 @@ export function parseEnv(env: NodeJS.ProcessEnv, cwd = process.cwd()): Env {
   return Object.freeze(result);
 }
 
+/** `host:port`, `[v6]:port`, a bare `port` (on 127.0.0.1) or `off` (null). */
+function listenAddress(name: string, value: string, example: string, problems: string[]): ListenAddress | null {
+  if (value.toLowerCase() === 'off') return null;
+  const m = /^(?:(\[[0-9a-f:]+\]|[^:\s]+):)?(\d{1,5})$/i.exec(value);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port < 0 || port > 65535) {
+    problems.push(`${name}: expected host:port (e.g. ${example}) or "off", got "${value}"`);
+    return null;
+  }
+  return { host: (m[1] ?? '127.0.0.1').replace(/^\[|\]$/g, ''), port };
+}
+
 function parseImapUrl(
   value: string | null,
   problems: string[],
-  extra: Pick<ImapSettings, 'processedMailbox' | 'quarantineMailbox' | 'pollIntervalMs'>,
+  extra: Pick<ImapSettings, 'processedMailbox' | 'quarantineMailbox' | 'pollIntervalMs' | 'reconnectMaxMs' | 'socketTimeoutMs'>,
 ): ImapSettings | null {
   if (!value) return null;
   let url: URL;

@@ -57,6 +57,19 @@ export function createOutboxRepo(q: Queryable) {
       return rows.length;
     },
 
+    /**
+     * Gives back mails this instance claimed but is no longer sending (it is stopping): pending
+     * again, due at `nextAttemptAt` (default: as they were). Only rows still in 'sending', so a
+     * send that finished meanwhile keeps its outcome.
+     */
+    async release(ids: number[], nextAttemptAt?: Date): Promise<void> {
+      if (ids.length === 0) return;
+      await q
+        .update(outbox)
+        .set({ status: 'pending', lockedUntil: null, claimedBy: null, ...(nextAttemptAt ? { nextAttemptAt } : {}) })
+        .where(and(eq(outbox.status, 'sending'), inArray(outbox.id, ids)));
+    },
+
     async markSent(id: number, at: Date): Promise<void> {
       await q.update(outbox).set({ status: 'sent', sentAt: at, lockedUntil: null, claimedBy: null, secrets: null, lastError: null }).where(eq(outbox.id, id));
     },

@@ -1,6 +1,9 @@
 import { ImapFlow } from 'imapflow';
 import type { Logger } from 'pino';
 import type { ImapSettings } from '../../config/env.js';
+import type { Liveness } from '../../db/liveness.js';
+import type { FaultHook } from '../../shared/faults.js';
+import type { Metrics } from '../../metrics/metrics.js';
 import type { InboundPipeline } from './pipeline.js';
 
 export interface ImapIntake {
@@ -9,6 +12,8 @@ export interface ImapIntake {
   /** Scan now (tests and the CLI use it; IDLE and the poll timer call it otherwise). */
   scanNow(): void;
   readonly connected: boolean;
+  /** True while another instance reads the mailbox and this one waits for the reader lock. */
+  readonly standby: boolean;
 }
 
 export interface ImapIntakeOptions {
@@ -20,11 +25,16 @@ export interface ImapIntakeOptions {
   batchSize?: number;
   /** A connection that stayed up this long resets the reconnect backoff. */
   stableAfterMs?: number;
+  /** Only one instance reads a mailbox: the one holding this role. */
+  liveness?: Liveness;
+  faults?: FaultHook;
+  /** Counts reconnects and tracks the connection state for /metrics. */
+  metrics?: Pick<Metrics, 'imapReconnect' | 'imapConnected'>;
 }
 
-/** Reconnect delay: exponential with full jitter, capped at one minute. */
-export function reconnectDelayMs(failures: number): number {
-  const cap = Math.min(60_000, 1_000 * 2 ** Math.min(failures, 6));
+/** Reconnect delay: exponential with jitter (half to all of the step), capped at `maxMs` (one minute by default). */
+export function reconnectDelayMs(failures: number, maxMs = 60_000): number {
+  const cap = Math.min(maxMs, 1_000 * 2 ** Math.min(failures, 6));
   return Math.round(cap / 2 + Math.random() * (cap / 2));
 }
 
@@ -46,6 +56,51 @@ export function createImapIntake(o: ImapIntakeOptions): ImapIntake {
   let wake: (() => void) | null = null;
   let stopSleep: (() => void) | null = null;
   let connected = false;
+  /** When the current session had its mailbox open (0: not yet); the backoff resets only after a stable one. */
+  let connectedAt = 0;
+  let roleLost = false;
+  let standingBy = false;
+  const role = `imap-reader:${s.user}@${s.host}:${s.port}/${s.mailbox}`;
+
+  /**
+   * Waits until this instance is the mailbox's only reader. When the reader dies its database
+   * session ends, the lock is released, and a standby takes over at its next try.
+   */
+  async function acquireRole(): Promise<boolean> {
+    if (!o.liveness) return true;
+    let announced = false;
+    while (running) {
+      try {
+        if (await o.liveness.tryAcquire(role)) {
+          if (announced) log.info('this instance now reads the mailbox');
+          standingBy = false;
+          return true;
+        }
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'cannot take the mailbox reader lock; retrying');
+      }
+      if (!announced) log.info('another instance reads this mailbox; standing by');
+      announced = true;
+      standingBy = true;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 2_000);
+        stopSleep = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      stopSleep = null;
+    }
+    return false;
+  }
+
+  async function checkRole(): Promise<void> {
+    if (!o.liveness || roleLost) return;
+    if (!(await o.liveness.healthy().catch(() => false))) {
+      roleLost = true;
+      wake?.();
+    }
+  }
 
   const requestScan = () => {
     scanRequested = true;
@@ -89,7 +144,11 @@ export function createImapIntake(o: ImapIntakeOptions): ImapIntake {
       const quarantined: number[] = [...tooBig];
       for (const uid of tooBig) log.warn({ uid, size: sizes.get(uid) }, 'message over the size limit; quarantined unread');
       for (const { uid, raw } of sources) {
+        // On shutdown only the message in hand finishes; the rest of a fetched batch stays in the
+        // mailbox for the next start (a batch of 100 could otherwise outlast the 10 s stop limit).
+        if (!running) break;
         const r = await o.pipeline.handle(raw, { source: 'imap', mailbox: s.mailbox, uidValidity, uid });
+        if (r.status === 'done') o.faults?.('after-commit');
         if (r.status === 'done' || r.status === 'duplicate') processed.push(uid);
         else if (r.status === 'quarantined') quarantined.push(uid);
         // 'failed' stays in the mailbox and is tried again at the next scan.
@@ -121,9 +180,10 @@ export function createImapIntake(o: ImapIntakeOptions): ImapIntake {
       logger: false,
       // IDLE must start right after our commands, or new mail is only noticed at the next poll.
       autoIdleDelay: 200,
-      // Re-issue IDLE every few minutes so a silently dead connection is noticed.
-      maxIdleTime: 4 * 60_000,
-      socketTimeout: 5 * 60_000,
+      // Re-issue IDLE well within the socket timeout, so a quiet but healthy connection is not
+      // mistaken for a dead one, while a blackholed one is.
+      maxIdleTime: Math.max(1_000, Math.min(4 * 60_000, Math.floor(s.socketTimeoutMs / 2))),
+      socketTimeout: s.socketTimeoutMs,
       connectionTimeout: 15_000,
       greetingTimeout: 15_000,
       tls: { rejectUnauthorized: false },
@@ -139,16 +199,26 @@ export function createImapIntake(o: ImapIntakeOptions): ImapIntake {
     });
     c.on('error', (err: Error) => log.warn({ err: err.message }, 'IMAP connection error'));
     c.on('exists', () => requestScan());
-    await c.connect();
-    await ensureMailbox(c, s.processedMailbox);
-    await ensureMailbox(c, s.quarantineMailbox);
-    await c.mailboxOpen(s.mailbox);
+    try {
+      await c.connect();
+      await ensureMailbox(c, s.processedMailbox);
+      await ensureMailbox(c, s.quarantineMailbox);
+      await c.mailboxOpen(s.mailbox);
+    } catch (err) {
+      // A login or SELECT that fails (the mailbox is being recreated, say) must not leave the
+      // connection open: one would leak per reconnect attempt.
+      c.close();
+      throw err;
+    }
     connected = true;
+    connectedAt = Date.now();
+    o.metrics?.imapConnected(true);
     log.info('IMAP connected; waiting for mail');
     scanRequested = true;
     const poll = setInterval(requestScan, s.pollIntervalMs);
+    const roleTimer = o.liveness ? setInterval(() => void checkRole(), 5_000) : null;
     try {
-      while (running && !closed) {
+      while (running && !closed && !roleLost) {
         if (scanRequested) {
           scanRequested = false;
           await scan(c);
@@ -156,16 +226,28 @@ export function createImapIntake(o: ImapIntakeOptions): ImapIntake {
         }
         await new Promise<void>((resolve) => {
           wake = resolve;
-          if (scanRequested || closed || !running) resolve();
+          if (scanRequested || closed || !running || roleLost) resolve();
         });
         wake = null;
       }
     } finally {
       clearInterval(poll);
+      if (roleTimer) clearInterval(roleTimer);
       connected = false;
+      o.metrics?.imapConnected(false);
       client = null;
-      if (!closed) await c.logout().catch(() => c.close());
+      if (!closed) {
+        // LOGOUT is a courtesy: on a blackholed link it would wait for the socket timeout
+        // (minutes), holding up stop() and the reconnect.
+        const bye = c.logout().catch(() => {});
+        await Promise.race([bye, closedPromise, new Promise((r) => setTimeout(r, 2_000))]);
+        if (!closed) c.close();
+      }
       await Promise.race([closedPromise, new Promise((r) => setTimeout(r, 2_000))]);
+    }
+    if (running && roleLost) {
+      roleLost = false;
+      throw new Error('lost the mailbox reader lock (database session ended)');
     }
     if (running && closed) throw new Error('IMAP connection closed');
   }
@@ -173,14 +255,18 @@ export function createImapIntake(o: ImapIntakeOptions): ImapIntake {
   async function run(): Promise<void> {
     let failures = 0;
     while (running) {
-      const startedAt = Date.now();
+      connectedAt = 0;
+      if (!(await acquireRole())) break;
       try {
         await session();
       } catch (err) {
         if (!running) break;
-        if (Date.now() - startedAt >= stableAfterMs) failures = 0;
+        // Stable means the mailbox was open that long, not that the attempt took that long:
+        // time spent waiting for the reader lock or for a greeting that never came proves nothing.
+        if (connectedAt > 0 && Date.now() - connectedAt >= stableAfterMs) failures = 0;
         failures += 1;
-        const delay = reconnectDelayMs(failures);
+        const delay = reconnectDelayMs(failures, s.reconnectMaxMs);
+        o.metrics?.imapReconnect();
         log.warn({ err: (err as Error).message, failures, retryInMs: delay }, 'IMAP session ended; reconnecting');
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, delay);
@@ -205,13 +291,21 @@ export function createImapIntake(o: ImapIntakeOptions): ImapIntake {
       running = false;
       wake?.();
       stopSleep?.();
-      // The message in hand finishes (scan checks `running` between messages).
+      // The message in hand finishes (scan checks `running` between messages). An IMAP command
+      // stuck on a dead link would hold stop() until the socket timeout (minutes), so after a
+      // grace period the connection is closed: that fails the command, not the database work.
+      const grace = setTimeout(() => client?.close(), 3_000);
       await loop;
+      clearTimeout(grace);
       loop = null;
+      await o.liveness?.release(role).catch(() => {});
     },
     scanNow: requestScan,
     get connected() {
       return connected && client !== null && client.usable;
+    },
+    get standby() {
+      return standingBy && running;
     },
   };
 }

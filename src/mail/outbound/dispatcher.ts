@@ -12,10 +12,13 @@ export interface Dispatcher {
   start(): void;
   /** Wakes the dispatcher: new mail was committed. */
   kick(): void;
-  /** Stops claiming; waits for mails in hand. */
+  /** Stops claiming; waits for mails in hand, at most `stopGraceMs` (see sendOne for those still in hand then). */
   stop(): Promise<void>;
-  /** Sends everything due now; resolves when nothing due is left (tests, CLI, shutdown). */
-  drain(): Promise<void>;
+  /**
+   * Sends everything due now; resolves when nothing due is left (tests, CLI, shutdown). With
+   * `withinMs` it stops claiming after that long and no longer waits for the mails still in hand.
+   */
+  drain(opts?: { withinMs?: number }): Promise<void>;
 }
 
 export interface DispatcherOptions {
@@ -29,20 +32,24 @@ export interface DispatcherOptions {
   /** Safety-net poll for retries and for mail queued by other processes. */
   pollMs?: number;
   maxAttempts?: number;
+  /** Cap of the retry backoff (SMTP_RETRY_MAX_SECONDS); 10 minutes by default. */
+  retryMaxMs?: number;
   concurrency?: number;
   onPermanentFailure?: (row: OutboxRow, error: string) => Promise<void> | void;
   /** Tells which instances are gone, so their half-sent mails are taken back at once. */
   liveness?: Liveness;
   /** How often to look for mails left in 'sending' by dead instances. */
   reclaimEveryMs?: number;
+  /** How long stop() waits for mails in hand (3 s): the daemon must exit within 10 s of SIGTERM. */
+  stopGraceMs?: number;
   faults?: FaultHook;
   /** Counts sends and failures for /metrics. */
   metrics?: Pick<Metrics, 'mailSent' | 'mailFailed'>;
 }
 
-/** Capped exponential backoff with jitter: 2 s, 4 s, 8 s … up to 10 minutes. */
-export function backoffMs(attempt: number): number {
-  const base = Math.min(600_000, 2_000 * 2 ** Math.max(0, attempt - 1));
+/** Capped exponential backoff with jitter (±25 %): 2 s, 4 s, 8 s … up to `maxMs` (10 minutes by default). */
+export function backoffMs(attempt: number, maxMs = 600_000): number {
+  const base = Math.min(maxMs, 2_000 * 2 ** Math.max(0, attempt - 1));
   return Math.round(base * (0.75 + Math.random() * 0.5));
 }
 
@@ -52,7 +59,9 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   const lockMs = o.lockMs ?? 120_000;
   const pollMs = o.pollMs ?? 5_000;
   const maxAttempts = o.maxAttempts ?? 12;
+  const retryMaxMs = o.retryMaxMs ?? 600_000;
   const concurrency = o.concurrency ?? 5;
+  const stopGraceMs = o.stopGraceMs ?? 3_000;
   let running = false;
   let loop: Promise<void> | null = null;
   let wake: (() => void) | null = null;
@@ -71,7 +80,39 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     if (n > 0) o.logger.warn({ count: n, instances: dead }, 'took back mails left unsent by an instance that stopped');
   }
 
+  /** One way to give up per mail in hand (see sendOne). */
+  const inHand = new Set<() => void>();
+  const giveUpInHand = () => {
+    for (const giveUp of inHand) giveUp();
+  };
+
+  /**
+   * Sends one mail and records the outcome. When stopping, a send that hangs (an SMTP server that
+   * stopped answering mid-session) must not hold the daemon past its 10 s: it is no longer waited
+   * for and goes back to the queue for a later attempt. Should the server still take it before
+   * the connection closes, that outcome is recorded; should it take it and the record come too
+   * late, it goes out again later, with the same Message-ID.
+   */
   async function sendOne(row: OutboxRow): Promise<void> {
+    const settled = deliver(row);
+    let giveUp = () => {};
+    const givenUp = new Promise<'given-up'>((resolve) => {
+      giveUp = () => resolve('given-up');
+    });
+    inHand.add(giveUp);
+    try {
+      if ((await Promise.race([settled.then(() => 'done' as const), givenUp])) === 'given-up') {
+        settled.catch(() => {});
+        const delay = backoffMs(row.attempts, retryMaxMs);
+        await o.store.repos.outbox.release([row.id], new Date(clock().getTime() + delay));
+        o.logger.warn({ outboxId: row.id, messageId: row.messageId, kind: row.kind, to: row.toAddress, retryInMs: delay }, 'stopping: no longer waiting for the SMTP server to take this mail; it goes out later');
+      }
+    } finally {
+      inHand.delete(giveUp);
+    }
+  }
+
+  async function deliver(row: OutboxRow): Promise<void> {
     const s = row.secrets;
     // The stored Message-ID, not the sent one: in a shared-request mail the sent one carries the
     // reply token, which is as good as the decider's password for that request.
@@ -102,7 +143,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
         log.error({ err: message, attempts: row.attempts }, 'mail failed for good');
         await o.onPermanentFailure?.(row, message);
       } else {
-        const delay = backoffMs(row.attempts);
+        const delay = backoffMs(row.attempts, retryMaxMs);
         await o.store.repos.outbox.markRetry(row.id, new Date(clock().getTime() + delay), message);
         o.metrics?.mailFailed(row, false);
         log.warn({ err: message, attempts: row.attempts, retryInMs: delay }, 'mail not sent, will retry');
@@ -110,21 +151,24 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     }
   }
 
-  /** Claims and sends batches until nothing is due. Returns how many were handled. */
-  async function pass(): Promise<number> {
+  /** Claims and sends batches until nothing is due or `keepGoing` says stop. Returns how many were sent or tried. */
+  async function pass(keepGoing: () => boolean = () => true): Promise<number> {
     let total = 0;
-    for (;;) {
+    while (keepGoing()) {
       const rows = await o.store.transaction((r) => r.outbox.claimDue(batchSize, lockMs, clock(), o.liveness?.instanceId ?? null));
       if (rows.length === 0) return total;
-      total += rows.length;
       // A few in parallel: the pooled SMTP transport keeps several connections busy.
       let next = 0;
       await Promise.all(
         Array.from({ length: Math.min(concurrency, rows.length) }, async () => {
-          while (next < rows.length) await sendOne(rows[next++]!);
+          while (next < rows.length && keepGoing()) await sendOne(rows[next++]!);
         }),
       );
+      total += next;
+      // Claimed but not tried because we are stopping: back to the queue now, not when the claim expires.
+      if (next < rows.length) await o.store.repos.outbox.release(rows.slice(next).map((r) => r.id));
     }
+    return total;
   }
 
   async function run(): Promise<void> {
@@ -132,7 +176,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       kicked = false;
       try {
         await reclaim();
-        await pass();
+        await pass(() => running);
       } catch (err) {
         o.logger.error({ err }, 'outbox pass failed; retrying shortly');
       }
@@ -162,11 +206,26 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     async stop() {
       running = false;
       wake?.();
-      await loop;
+      const timer = setTimeout(giveUpInHand, stopGraceMs);
+      try {
+        await loop;
+      } finally {
+        clearTimeout(timer);
+      }
       loop = null;
     },
-    async drain() {
-      await pass();
+    async drain(opts = {}) {
+      if (opts.withinMs === undefined) {
+        await pass();
+        return;
+      }
+      const deadline = Date.now() + opts.withinMs;
+      const timer = setTimeout(giveUpInHand, opts.withinMs);
+      try {
+        await pass(() => Date.now() < deadline);
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }

@@ -1,0 +1,13 @@
+import type { InboundPipeline } from '../mail/inbound/pipeline.js';
+import type { Metrics } from './metrics.js';
+
+/** Counts every message the pipeline handles, whichever intake brought it, by what it turned out to be. */
+export function countInbound(pipeline: InboundPipeline, metrics: Pick<Metrics, 'inboundHandled'>): InboundPipeline {
+  return {
+    async handle(raw, source) {
+      const result = await pipeline.handle(raw, source);
+      metrics.inboundHandled(source.source, result);
+      return result;
+    },
+  };
+}
