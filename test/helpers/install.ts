@@ -7,6 +7,7 @@ import {
   accessSync,
   closeSync,
   constants as fsConstants,
+  existsSync,
   mkdtempSync,
   openSync,
   readFileSync,
@@ -184,6 +185,22 @@ export async function ensureDebianPackage(binaryPathOrName: string, debPackage: 
     pending.catch(() => inProcessInstalls.delete(key));
   }
   return pending;
+}
+
+/**
+ * Like ensureDebianPackage, for a data file rather than a program (a font, say): resolves with
+ * `file` once it exists, installing `debPackage` first when it is missing and we run as root.
+ */
+export async function ensureDebianFile(file: string, debPackage: string): Promise<string> {
+  if (existsSync(file)) return file;
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
+    throw new Error(`${file} not found: install the Debian package "${debPackage}" (sudo apt-get install -y ${debPackage}) or run the tests as root to have it installed automatically`);
+  }
+  return withInstallLock(async () => {
+    if (!existsSync(file)) await aptInstall(debPackage);
+    if (!existsSync(file)) throw new Error(`Installed Debian package ${debPackage} but ${file} is still not found`);
+    return file;
+  });
 }
 
 async function installFor(binaryPathOrName: string, debPackage: string): Promise<string> {

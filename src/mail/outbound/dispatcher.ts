@@ -133,7 +133,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       });
       o.faults?.('after-smtp-accept');
       await o.store.repos.outbox.markSent(row.id, clock());
-      o.metrics?.mailSent(row, new Date());
+      o.metrics?.mailSent(row, clock());
       log.info('mail sent');
     } catch (err) {
       const message = (err as Error).message;
