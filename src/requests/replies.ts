@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { subtractDuration } from '../config/duration.js';
 import type { Repos } from '../db/store.js';
 import { applyDecisions } from './decisions.js';
 import type { DomainDeps } from './deps.js';
@@ -24,7 +26,12 @@ export type ReplyAction =
   | 'unknown-token'
   | 'expired-token'
   | 'not-recipient'
-  | 'unauthenticated';
+  | 'unauthenticated'
+  /** An unclear reply left unanswered: its answer already went out within the window (see below). */
+  | 'auto-reply-suppressed';
+
+/** Different unclear texts answered per sender and request within autoReplies.perSenderWindow. */
+export const UNCLEAR_ANSWERS_PER_REQUEST = 5;
 
 export interface ReplyResult { action: ReplyAction; requestId: number | null; interpretation: Interpretation | null }
 
@@ -72,12 +79,28 @@ export async function handleReply(repos: Repos, deps: DomainDeps, mail: ReplyMai
   const replyEnv = { to: from, requestId: request.id, inReplyTo: mail.messageId, replyToken: mail.token };
 
   if (interpretation.kind === 'unclear' && interpretation.reason.code !== 'nobody_pending') {
+    /*
+     * An auto-responder that slipped through classification answers our unclear-reply mail, and
+     * its answer is unclear again: without a limit the two would answer each other for ever.
+     * So, per sender and request within autoReplies.perSenderWindow, the same kept text is
+     * answered once, and at most UNCLEAR_ANSWERS_PER_REQUEST different texts are answered. A
+     * decider's corrected attempt (different text) still gets its answer; a responder that
+     * repeats itself gets one, and one that varies its text gets a handful at most.
+     */
+    const since = subtractDuration(now, rules.autoReplies.perSenderWindow);
+    const prefix = `unclear-reply:${request.id}:`;
+    const textKind = `${prefix}${createHash('sha256').update(interpretation.text.toLowerCase().replace(/\s+/g, ' ').trim()).digest('hex').slice(0, 16)}`;
+    const suppressed =
+      (await repos.autoReplies.sentSince(from, textKind, since)) ||
+      (await repos.autoReplies.countSince(from, prefix, since)) >= UNCLEAR_ANSWERS_PER_REQUEST;
+    await repos.audit.record({ actor: from, channel: 'email', action: 'reply-unclear', requestId: request.id, at: now, details: { reason: interpretation.reason, messageId: mail.messageId, answered: !suppressed } });
+    if (suppressed) return { action: 'auto-reply-suppressed', requestId: request.id, interpretation };
+    await repos.autoReplies.record(from, textKind, now);
     await repos.outbox.enqueue(
       deps.composer.compose('unclear-reply', { ...common(rules, from, locale), request: requestView(rules, request), reason: interpretation.reason, keptText: interpretation.text }, {
         ...replyEnv, dedupeKey: `unclear:inbound:${mail.inboundId}`,
       }),
     );
-    await repos.audit.record({ actor: from, channel: 'email', action: 'reply-unclear', requestId: request.id, at: now, details: { reason: interpretation.reason, messageId: mail.messageId } });
     return { action: 'unclear', requestId: request.id, interpretation };
   }
 

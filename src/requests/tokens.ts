@@ -68,3 +68,22 @@ export function tokensFromMessageIds(ids: readonly string[], domain: string): st
   }
   return out;
 }
+
+/**
+ * Whether a mail was meant as a reply to Mailgrant even when no valid token could be read from
+ * it: sent to a plus address of the mailbox (Mailgrant hands those out only as reply
+ * addresses), or answering a shared-request mail. A damaged token must not turn the reply into
+ * a new request: its subject names the product and the people.
+ */
+export function isReplyAttempt(addresses: readonly string[], ids: readonly string[], mailbox: string): boolean {
+  const [local, domain] = mailbox.toLowerCase().split('@');
+  const plus = addresses.some((a) => {
+    const lower = a.toLowerCase().trim();
+    return lower.startsWith(`${local}+`) && lower.endsWith(`@${domain}`);
+  });
+  const share = ids.some((id) => {
+    const bare = id.trim().replace(/^<|>$/g, '').toLowerCase();
+    return bare.startsWith('share.') && bare.endsWith(`@${domain}`);
+  });
+  return plus || share;
+}

@@ -29,13 +29,19 @@ function domainOf(address: string | null): string | null {
   return at > 0 ? address!.slice(at + 1).toLowerCase() : null;
 }
 
-/** The dmarc= result of trusted Authentication-Results headers for the From domain (RFC 8601). */
+/**
+ * The dmarc= result of the trusted Authentication-Results header for the From domain (RFC 8601).
+ * Only the topmost header with the trusted authserv-id counts: the organisation's server adds
+ * its header on top, and one further down with the same id was written by whoever sent the
+ * mail (RFC 8601 §5 asks servers to remove those, but not all do).
+ */
 export function trustedDmarcResult(rawHeaders: readonly string[], authservId: string, fromDomain: string): string | null {
   for (const value of rawHeaders) {
     const unfolded = value.replace(/\r?\n[ \t]+/g, ' ');
     const semi = unfolded.indexOf(';');
     const id = (semi < 0 ? unfolded : unfolded.slice(0, semi)).trim().split(/\s+/)[0]?.toLowerCase();
     if (id !== authservId.toLowerCase()) continue;
+    if (semi < 0) return null;
     for (const part of unfolded.slice(semi + 1).split(';')) {
       const m = /^\s*dmarc\s*=\s*([a-z]+)\b(.*)$/i.exec(part);
       if (!m) continue;
@@ -43,6 +49,7 @@ export function trustedDmarcResult(rawHeaders: readonly string[], authservId: st
       if (from && from[1]!.toLowerCase() !== fromDomain) continue;
       return m[1]!.toLowerCase();
     }
+    return null;
   }
   return null;
 }

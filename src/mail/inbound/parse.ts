@@ -39,6 +39,14 @@ function headerText(value: unknown): string {
   return String(value);
 }
 
+/**
+ * Without NUL characters: PostgreSQL text and jsonb cannot hold them, so a message carrying one
+ * in its subject or body would fail every attempt to record it (and to record the failure).
+ */
+function nul<T extends string | undefined>(value: T): T {
+  return (value === undefined ? value : value.replace(/\u0000/g, '')) as T;
+}
+
 function ids(value: string | string[] | undefined): string[] {
   if (!value) return [];
   const all = Array.isArray(value) ? value : [value];
@@ -54,7 +62,10 @@ export async function parseMessage(raw: Buffer, timeoutMs = 10_000): Promise<Inb
   let parsed: ParsedMail;
   try {
     parsed = await Promise.race([
-      simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, maxHtmlLengthToParse: 2 * 1024 * 1024 }),
+      // skipHtmlToText: mailparser's HTML-to-text runs synchronously and is superlinear in the
+      // nesting depth (2 MB of nested <table><tr><td> held the event loop for minutes, where
+      // the timeout below cannot fire). extractReply reads the HTML itself, with bounds.
+      simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, skipHtmlToText: true, maxHtmlLengthToParse: 2 * 1024 * 1024 }),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new MailgrantError('parse_failed', `parsing took longer than ${timeoutMs} ms`)), timeoutMs);
       }),
@@ -66,21 +77,27 @@ export async function parseMessage(raw: Buffer, timeoutMs = 10_000): Promise<Inb
     clearTimeout(timer);
   }
   const headers = new Map<string, string>();
-  for (const [k, v] of parsed.headers) headers.set(k.toLowerCase(), headerText(v));
+  for (const [k, v] of parsed.headers) headers.set(k.toLowerCase(), nul(headerText(v)));
+  // mailparser folds every List-* header into one "list" entry; keep their own names, which
+  // classification looks for (a mailing-list mail must never be answered).
+  for (const { key, line } of parsed.headerLines ?? []) {
+    const name = key.toLowerCase();
+    if (name.startsWith('list-') && !headers.has(name)) headers.set(name, line.slice(line.indexOf(':') + 1).trim());
+  }
   const from = parsed.from?.value[0];
   const extraRecipients = ['delivered-to', 'x-original-to', 'envelope-to']
     .flatMap((h) => (headers.get(h) ?? '').match(/[^\s<>,;"]{1,64}@[^\s<>,;"]{1,253}/g) ?? [])
     .map((a) => a.toLowerCase());
   const returnPathRaw = headers.get('return-path');
   return {
-    from: from?.address?.toLowerCase() ?? null,
-    fromName: from?.name || null,
-    subject: parsed.subject ?? '',
-    text: parsed.text ?? null,
-    html: typeof parsed.html === 'string' ? parsed.html : null,
-    messageId: parsed.messageId ?? null,
-    inReplyTo: ids(parsed.inReplyTo),
-    references: ids(parsed.references),
+    from: nul(from?.address?.toLowerCase()) ?? null,
+    fromName: nul(from?.name) || null,
+    subject: nul(parsed.subject) ?? '',
+    text: nul(parsed.text) ?? null,
+    html: typeof parsed.html === 'string' ? nul(parsed.html) : null,
+    messageId: nul(parsed.messageId) ?? null,
+    inReplyTo: ids(parsed.inReplyTo).map((v) => nul(v)),
+    references: ids(parsed.references).map((v) => nul(v)),
     recipients: [...new Set([...addresses(parsed.to), ...addresses(parsed.cc), ...extraRecipients])],
     returnPath: returnPathRaw === undefined ? null : returnPathRaw.replace(/[<>\s]/g, ''),
     contentType: (headers.get('content-type') ?? 'text/plain').toLowerCase(),
