@@ -1,3 +1,4 @@
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Env } from './config/env.js';
 import { loadRules, type Rules } from './config/rules.js';
@@ -89,6 +90,14 @@ export async function createApp(o: AppOptions): Promise<App> {
   const metrics = createMetrics({ store: baseStore, db: db.db });
   const store = instrumentStore(baseStore, metrics);
   const domain: DomainDeps = { rules: getRules, composer: createMailComposer({ renderer, rules: getRules, clock }), clock };
+  /** Quarantined SMTP messages exist nowhere else: keep their bytes for an admin to look at. */
+  const keepQuarantined = async (rawHash: string, raw: Buffer): Promise<string> => {
+    const dir = join(env.dataDir, 'quarantine');
+    await mkdir(dir, { recursive: true });
+    const file = join(dir, `${rawHash}.eml`);
+    await writeFile(file, raw);
+    return file;
+  };
   const liveness = env.databaseUrl ? createPgLiveness(env.databaseUrl, logger.child({ component: 'liveness' })) : createLocalLiveness();
   const faults = o.faults ?? crashHook(process.env.MAILGRANT_CRASH_AT, (point) => logger.warn({ point }, 'MAILGRANT_CRASH_AT: killing this process now'));
   const transport = o.transport ?? (env.smtp ? createSmtpTransport(env.smtp) : createFileTransport(join(env.dataDir, 'outbox')));
@@ -112,7 +121,7 @@ export async function createApp(o: AppOptions): Promise<App> {
       dispatcher.kick();
     },
   });
-  const pipeline = countInbound(createInboundPipeline({ store, domain, logger: logger.child({ component: 'pipeline' }), onOutbox: () => dispatcher.kick(), resolver: o.resolver, faults }), metrics);
+  const pipeline = countInbound(createInboundPipeline({ store, domain, logger: logger.child({ component: 'pipeline' }), onOutbox: () => dispatcher.kick(), resolver: o.resolver, faults, keepQuarantined }), metrics);
   const imap = env.imap ? createImapIntake({ settings: env.imap, pipeline, logger, maxMessageBytes: env.maxMessageBytes, metrics, liveness, faults }) : null;
   const smtpIntake = env.smtpIntake
     ? createSmtpIntake({ ...env.smtpIntake, pipeline, logger, maxMessageBytes: env.maxMessageBytes })

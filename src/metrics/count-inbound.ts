@@ -9,5 +9,10 @@ export function countInbound(pipeline: InboundPipeline, metrics: Pick<Metrics, '
       metrics.inboundHandled(source.source, result);
       return result;
     },
+    async quarantineUnread(source, reason) {
+      const result = await pipeline.quarantineUnread(source, reason);
+      metrics.inboundHandled(source.source, result);
+      return result;
+    },
   };
 }

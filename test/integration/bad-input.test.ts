@@ -11,7 +11,7 @@ import { createImapIntake } from '../../src/mail/inbound/imap-intake.js';
 import { mailboxCount, waitForEmptyInbox } from '../helpers/daemon.js';
 import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
 import { TOKEN_PLACEHOLDER } from '../../src/requests/tokens.js';
-import { memoryLogger, startTestApp } from '../helpers/app.js';
+import { exampleRules, memoryLogger, startTestApp } from '../helpers/app.js';
 import { buildMail, quoteBelow } from '../helpers/mail.js';
 
 /**
@@ -269,13 +269,21 @@ describe('bad input through IMAP', () => {
     } finally {
       await intake.stop();
     }
-    expect(await mailboxCount(dovecot, USER, 'Quarantine')).toBe(1);
-    expect(await mailboxCount(dovecot, USER, 'Processed')).toBe(nasty.length + 1);
     expect(lines.some((l) => l.includes('over the size limit; quarantined unread'))).toBe(true);
-    // Never read, so never recorded; every other message was.
+    // Never read, so not recorded by its bytes, but recorded by its place and quarantined;
+    // the messages mailparser refuses (too many parts, a 1 MB header line) are quarantined too.
     const rows = await app.db.db.select().from(schema.inboundMessages);
     expect(rows.find((r) => r.rawHash === sha256(oversized))).toBeUndefined();
-    expect(rows.filter((r) => r.source === 'imap' && r.status === 'done')).toHaveLength(nasty.length + 1);
+    const imapRows = rows.filter((r) => r.source === 'imap');
+    expect(imapRows).toHaveLength(nasty.length + 2);
+    const quarantinedRows = imapRows.filter((r) => r.status === 'quarantined');
+    expect(quarantinedRows.map((r) => r.classification).sort()).toEqual(['malformed', 'malformed', 'too-large']);
+    expect(imapRows.filter((r) => r.status === 'done')).toHaveLength(nasty.length + 2 - quarantinedRows.length);
+    expect(await mailboxCount(dovecot, USER, 'Quarantine')).toBe(quarantinedRows.length);
+    expect(await mailboxCount(dovecot, USER, 'Processed')).toBe(nasty.length + 2 - quarantinedRows.length);
+    // Each quarantined message was told to the admins.
+    const alerts = (await app.db.db.select().from(schema.outbox)).filter((m) => m.kind === 'admin-alert');
+    expect(alerts).toHaveLength(quarantinedRows.length * exampleRules().admins.length);
     expect((await app.db.db.select().from(schema.requests)).map((r) => r.requesterEmail)).toContain('bob@contoso.example');
   }, 180_000);
 });

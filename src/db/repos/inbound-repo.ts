@@ -75,11 +75,17 @@ export function createInboundRepo(q: Queryable) {
       return { attempts: row.attempts, quarantined: row.status === 'quarantined' };
     },
 
-    async quarantine(m: InboundIdentity, reason: string): Promise<void> {
-      await q
+    /**
+     * Records a message that will not be handled (unreadable, or too large to read) as
+     * quarantined. Returns true when this call recorded it, false when it was already recorded.
+     */
+    async quarantine(m: InboundIdentity, reason: string, classification: string, at: Date): Promise<boolean> {
+      const rows = await q
         .insert(inboundMessages)
-        .values({ ...m, status: 'quarantined', attempts: 1, error: reason, action: 'quarantined', processedAt: new Date() })
-        .onConflictDoNothing();
+        .values({ ...m, status: 'quarantined', attempts: 1, error: reason, classification, action: 'quarantined', processedAt: at, receivedAt: m.receivedAt ?? at })
+        .onConflictDoNothing()
+        .returning({ id: inboundMessages.id });
+      return rows.length === 1;
     },
 
     async findByHash(rawHash: string): Promise<InboundRow | undefined> {

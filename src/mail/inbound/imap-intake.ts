@@ -142,7 +142,10 @@ export function createImapIntake(o: ImapIntakeOptions): ImapIntake {
       }
       const processed: number[] = [];
       const quarantined: number[] = [...tooBig];
-      for (const uid of tooBig) log.warn({ uid, size: sizes.get(uid) }, 'message over the size limit; quarantined unread');
+      for (const uid of tooBig) {
+        log.warn({ uid, size: sizes.get(uid) }, 'message over the size limit; quarantined unread');
+        await o.pipeline.quarantineUnread({ source: 'imap', mailbox: s.mailbox, uidValidity, uid, size: sizes.get(uid) ?? 0 }, `over the ${o.maxMessageBytes}-byte limit`);
+      }
       for (const { uid, raw } of sources) {
         // On shutdown only the message in hand finishes; the rest of a fetched batch stays in the
         // mailbox for the next start (a batch of 100 could otherwise outlast the 10 s stop limit).

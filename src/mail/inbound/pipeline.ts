@@ -36,6 +36,11 @@ export interface HandleResult {
 
 export interface InboundPipeline {
   handle(raw: Buffer, source: InboundSource): Promise<HandleResult>;
+  /**
+   * Records a message that is not read at all (over the size limit) as quarantined and tells
+   * the admins, so that it is not only a line in a log.
+   */
+  quarantineUnread(source: InboundSource & { uid: number; size: number }, reason: string): Promise<HandleResult>;
 }
 
 export interface PipelineDeps {
@@ -49,6 +54,11 @@ export interface PipelineDeps {
   /** DNS for DKIM/SPF/DMARC checks; tests replace it. */
   resolver?: DnsResolver;
   faults?: FaultHook;
+  /**
+   * Keeps the bytes of a quarantined message that exists nowhere else (SMTP intake); IMAP
+   * messages stay in the Quarantine folder. Returns where it was kept.
+   */
+  keepQuarantined?: (rawHash: string, raw: Buffer) => Promise<string>;
 }
 
 /**
@@ -74,7 +84,38 @@ export function sha256(raw: Buffer): string {
  */
 export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
   const quarantineAfter = deps.quarantineAfter ?? 3;
+
+  async function quarantine(identity: InboundIdentity, reason: string, classification: string, src: InboundSource, raw: Buffer | null): Promise<HandleResult> {
+    const kept = raw && src.source !== 'imap' && deps.keepQuarantined ? await deps.keepQuarantined(identity.rawHash, raw) : null;
+    const recorded = await deps.store.transaction(async (repos) => {
+      if (!(await repos.inbound.quarantine(identity, reason, classification, deps.domain.clock()))) return false;
+      await alertAdmins(repos, deps.domain, {
+        title: 'A message was quarantined',
+        lines: [
+          `Reason: ${reason}`,
+          `From: ${identity.fromAddress ?? 'unknown'}`,
+          `Subject: ${identity.subject ?? ''}`,
+          src.source === 'imap' ? `It was moved to the quarantine mailbox.` : `A copy is kept at ${kept ?? '(not kept)'}.`,
+        ],
+        dedupeKey: `quarantine:${identity.rawHash}`,
+      });
+      return true;
+    });
+    if (recorded) deps.onOutbox();
+    return { status: 'quarantined', classification, action: 'quarantined', requestId: null, error: reason };
+  }
+
   return {
+    async quarantineUnread(src, reason) {
+      const identity: InboundIdentity = {
+        source: src.source, mailbox: src.mailbox ?? null, uidValidity: src.uidValidity ?? null, uid: src.uid,
+        // Never read, so no hash of its bytes: its place in the mailbox names it.
+        rawHash: `unread:${src.mailbox}:${src.uidValidity}:${src.uid}`,
+        messageId: null, fromAddress: null, subject: null, receivedAt: deps.domain.clock(),
+      };
+      return quarantine(identity, `${reason} (${src.size} bytes)`, 'too-large', src, null);
+    },
+
     async handle(raw, src) {
       const rawHash = sha256(raw);
       const identity: InboundIdentity = {
@@ -89,7 +130,10 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
         identity.fromAddress = msg.from;
         identity.subject = msg.subject.slice(0, 500);
       } catch (err) {
-        log.warn({ err: (err as Error).message }, 'message could not be parsed; recorded as malformed');
+        // Unreadable mail may still be someone's real reply: it goes where a person looks.
+        const reason = `the message could not be parsed: ${(err as Error).message}`;
+        log.warn({ err: (err as Error).message }, 'message could not be parsed; quarantined');
+        return quarantine(identity, reason, 'malformed', src, raw);
       }
       try {
         const result = await deps.store.transaction(async (repos) => {
@@ -118,6 +162,7 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
         log.error({ err, messageId: msg?.messageId }, 'handling an inbound message failed');
         try {
           const f = await deps.store.repos.inbound.recordFailure(identity, error, quarantineAfter);
+          if (f.quarantined && src.source !== 'imap') await deps.keepQuarantined?.(rawHash, raw);
           if (f.quarantined) {
             await deps.store.transaction((repos) =>
               alertAdmins(repos, deps.domain, {
