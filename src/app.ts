@@ -101,6 +101,16 @@ export async function createApp(o: AppOptions): Promise<App> {
   const liveness = env.databaseUrl ? createPgLiveness(env.databaseUrl, logger.child({ component: 'liveness' })) : createLocalLiveness();
   const faults = o.faults ?? crashHook(process.env.MAILGRANT_CRASH_AT, (point) => logger.warn({ point }, 'MAILGRANT_CRASH_AT: killing this process now'));
   const transport = o.transport ?? (env.smtp ? createSmtpTransport(env.smtp) : createFileTransport(join(env.dataDir, 'outbox')));
+  const tellAdmins = async (title: string, row: { toAddress: string; kind: string; requestId: number | null; messageId: string }, error: string, dedupeKey: string) => {
+    await store.transaction((repos) =>
+      alertAdmins(repos, domain, {
+        title,
+        lines: [`To: ${row.toAddress}`, `Kind: ${row.kind}`, `Request: ${row.requestId ?? 'none'}`, `Message-ID: ${row.messageId}`, `Error: ${error}`],
+        dedupeKey,
+      }),
+    );
+    dispatcher.kick();
+  };
   const dispatcher = createDispatcher({
     store, transport, logger: logger.child({ component: 'dispatcher' }), clock,
     concurrency: env.smtp?.maxConnections ?? 5,
@@ -111,14 +121,10 @@ export async function createApp(o: AppOptions): Promise<App> {
     async onPermanentFailure(row, error) {
       // An alert about a failed alert would only fail the same way.
       if (row.kind === 'admin-alert') return;
-      await store.transaction((repos) =>
-        alertAdmins(repos, domain, {
-          title: 'A mail could not be delivered',
-          lines: [`To: ${row.toAddress}`, `Kind: ${row.kind}`, `Request: ${row.requestId ?? 'none'}`, `Message-ID: ${row.messageId}`, `Error: ${error}`],
-          dedupeKey: `outbox-failed:${row.id}`,
-        }),
-      );
-      dispatcher.kick();
+      await tellAdmins('A mail could not be delivered', row, error, `outbox-failed:${row.id}`);
+    },
+    async onDelayed(row, error) {
+      await tellAdmins('A mail is delayed: the mail server keeps refusing it for now (Mailgrant keeps trying)', row, error, `outbox-delayed:${row.id}`);
     },
   });
   const pipeline = countInbound(createInboundPipeline({ store, domain, logger: logger.child({ component: 'pipeline' }), onOutbox: () => dispatcher.kick(), resolver: o.resolver, faults, keepQuarantined }), metrics);

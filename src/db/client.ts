@@ -10,6 +10,8 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { MailgrantError } from '../shared/errors.js';
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
+import type { ServerAddress } from './pglite-server.js';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
@@ -41,11 +43,67 @@ export interface OpenOptions {
   maxConnections?: number;
   /** For tests: an in-memory PGlite instead of a folder. */
   inMemory?: boolean;
+  /** The running daemon's embedded database, served on this socket (see pglite-server.ts). */
+  daemonSocket?: ServerAddress;
+  /** Written into the data folder's lock file, so that a refused second process can say who holds it. */
+  purpose?: string;
+  /** For tests: start the in-memory PGlite from this dump (dumpDataDir) instead of running initdb. */
+  pgliteTemplate?: Blob;
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<DbHandle> {
   if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.maxConnections ?? 10);
-  return openPglite(opts.inMemory ? null : join(opts.dataDir, 'db'));
+  if (opts.daemonSocket) return openDaemonSocket(opts.daemonSocket);
+  if (opts.inMemory) return openPglite(null, null, opts.pgliteTemplate);
+  // Never two processes on one PGlite folder: the lock is taken before PGlite touches it.
+  const lock = acquireDataDirLock(opts.dataDir, opts.purpose ?? `mailgrant ${process.argv[2] ?? ''}`.trim());
+  try {
+    return await openPglite(join(opts.dataDir, 'db'), lock);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+/**
+ * A CLI process talking to the daemon's PGlite through the daemon (postgres.js over its socket).
+ * One connection, unnamed statements: the daemon serialises clients by whole transactions, and
+ * named statements would collide in PGlite's single shared session.
+ */
+async function openDaemonSocket(address: ServerAddress): Promise<DbHandle> {
+  const where = 'path' in address ? address.path : `${address.host}:${address.port}`;
+  const client = postgres({
+    ...('path' in address ? { path: address.path } : { host: address.host, port: address.port }),
+    user: 'postgres',
+    database: 'postgres',
+    ssl: false,
+    max: 1,
+    prepare: false,
+    connect_timeout: 10,
+    onnotice: () => {},
+  });
+  const db = drizzlePostgres(client, { schema }) as unknown as Database;
+  const handle: DbHandle = {
+    db,
+    driver: 'postgres',
+    pglite: null,
+    async migrate() {
+      // The daemon migrated before it started serving.
+    },
+    async ping() {
+      await db.execute(sql`select 1`);
+    },
+    async close() {
+      await client.end({ timeout: 5 });
+    },
+  };
+  try {
+    await handle.ping();
+  } catch (err) {
+    await client.end({ timeout: 1 }).catch(() => {});
+    throw new MailgrantError('db_unavailable', `Cannot reach the running Mailgrant daemon's database at ${where}: ${(err as Error).message}`, { cause: err });
+  }
+  return handle;
 }
 
 async function openPostgres(url: string, max: number): Promise<DbHandle> {
@@ -87,11 +145,11 @@ async function openPostgres(url: string, max: number): Promise<DbHandle> {
   return handle;
 }
 
-async function openPglite(dir: string | null): Promise<DbHandle> {
+async function openPglite(dir: string | null, lock: DataDirLock | null, template?: Blob): Promise<DbHandle> {
   if (dir) mkdirSync(dir, { recursive: true });
   let pg: PGlite;
   try {
-    pg = dir ? await PGlite.create(dir) : await PGlite.create();
+    pg = dir ? await PGlite.create(dir) : await PGlite.create(template ? { loadDataDir: template } : undefined);
   } catch (err) {
     throw new MailgrantError(
       'db_unavailable',
@@ -112,7 +170,11 @@ async function openPglite(dir: string | null): Promise<DbHandle> {
       await pg.query('select 1');
     },
     async close() {
-      await pg.close();
+      try {
+        await pg.close();
+      } finally {
+        lock?.release();
+      }
     },
   };
 }

@@ -91,7 +91,8 @@ export function acquireDataDirLock(dataDir: string, purpose: string): DataDirLoc
       }
     }
     const holder = readLockHolder(dataDir);
-    if (holder && holder.pid !== process.pid && isProcessAlive(holder.pid)) throw new DatabaseInUseError(dataDir, holder);
+    // Our own pid too: PGlite opened twice in one process corrupts the folder just the same.
+    if (holder && (holder.pid === process.pid || isProcessAlive(holder.pid))) throw new DatabaseInUseError(dataDir, holder);
     if (!holder) {
       // Unreadable: perhaps written this very moment by a process that just created it.
       let age = Infinity;

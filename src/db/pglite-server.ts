@@ -71,7 +71,7 @@ export function createPgliteServer(o: PgliteServerOptions): PgliteServer {
   let stopping: Promise<void> | null = null;
 
   class Session {
-    private buffer = Buffer.alloc(0);
+    private buffer: Buffer = Buffer.alloc(0);
     private started = false;
     private readonly queue: Uint8Array[] = [];
     private pumping = false;

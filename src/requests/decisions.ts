@@ -1,5 +1,7 @@
 import type { PersonRow, RequestWithPeople } from '../db/repos/requests-repo.js';
 import type { Repos } from '../db/store.js';
+import { checkAssignment, type AssignmentProblemCode } from '../licenses/assignment-rules.js';
+import { holdingsOf, lockForAssignment } from '../licenses/ledger.js';
 import { MailgrantError } from '../shared/errors.js';
 import type { DomainDeps } from './deps.js';
 import { sendOutcomes } from './outcome.js';
@@ -17,6 +19,8 @@ export interface DecisionInput {
   evidence: Record<string, unknown>;
   /** Names this decision event, so the mails it causes are composed once. */
   eventKey: string;
+  /** How approved people get the licence (CLI only): service plans turned off, the group that carries it. */
+  assignment?: { disabledPlans?: readonly string[]; viaGroup?: string | null };
 }
 
 export interface DecisionResult {
@@ -24,6 +28,8 @@ export interface DecisionResult {
   recorded: { email: string; verdict: Verdict }[];
   alreadyDecided: { email: string; verdict: Verdict; by: string }[];
   waitingForSeats: string[];
+  /** Approved people left undecided because the product's requires/conflictsWith rules forbid it for them. */
+  blocked: { email: string; code: AssignmentProblemCode; reason: string }[];
   completed: boolean;
 }
 
@@ -41,17 +47,18 @@ export async function applyDecisions(repos: Repos, deps: DomainDeps, input: Deci
   const product = rules.product(request.productId);
   const byEmail = new Map(request.people.map((p) => [p.email, p]));
 
-  const result: DecisionResult = { request, recorded: [], alreadyDecided: [], waitingForSeats: [], completed: false };
+  const result: DecisionResult = { request, recorded: [], alreadyDecided: [], waitingForSeats: [], blocked: [], completed: false };
   const approvals = input.decisions.filter((d) => d.verdict === 'approve');
   let seatsLeft = 0;
+  // What each approved person already holds among the products this one's rules mention.
+  let held = new Map<string, Set<string>>();
   if (approvals.length > 0) {
     if (!product) throw new MailgrantError('conflict', `Request ${request.id} is for "${request.productId}", which is no longer in the rules.`);
-    await repos.ledger.lockProduct(product.id);
+    // The same locks and checks as `mailgrant licenses assign` (src/licenses): one seat count for both.
+    await lockForAssignment(repos, rules, product);
     seatsLeft = product.seats - (await repos.ledger.countAssigned(product.id));
+    held = await holdingsOf(repos, rules, product, approvals.map((a) => a.user));
   }
-  const holders = new Set(
-    product ? (await repos.ledger.holdersOf([product.id], approvals.map((a) => a.user))).map((h) => h.email) : [],
-  );
 
   for (const d of input.decisions) {
     const person = byEmail.get(d.user);
@@ -60,12 +67,21 @@ export async function applyDecisions(repos: Repos, deps: DomainDeps, input: Deci
       result.alreadyDecided.push({ email: person.email, verdict: person.verdict, by: person.decidedBy ?? 'unknown' });
       continue;
     }
-    if (d.verdict === 'approve' && !holders.has(person.email)) {
+    const has = held.get(person.email) ?? new Set<string>();
+    if (d.verdict === 'approve' && !has.has(product!.id)) {
+      const problem = checkAssignment(rules, product!, has);
+      if (problem) {
+        result.blocked.push({ email: person.email, code: problem.code, reason: problem.reason });
+        continue;
+      }
       if (seatsLeft <= 0) {
         result.waitingForSeats.push(person.email);
         continue;
       }
-      await repos.ledger.assign({ productId: product!.id, email: person.email, requestId: request.id, assignedBy: input.decider, assignedAt: now });
+      await repos.ledger.assign({
+        productId: product!.id, email: person.email, requestId: request.id, assignedBy: input.decider, assignedAt: now,
+        disabledPlans: [...(input.assignment?.disabledPlans ?? [])], viaGroup: input.assignment?.viaGroup ?? null,
+      });
       seatsLeft -= 1;
     }
     const ok = await repos.requests.setVerdict({
@@ -77,8 +93,24 @@ export async function applyDecisions(repos: Repos, deps: DomainDeps, input: Deci
     result.recorded.push({ email: person.email, verdict: d.verdict });
     await repos.audit.record({
       actor: input.decider, channel: input.channel, action: d.verdict === 'approve' ? 'person-approved' : 'person-denied',
-      requestId: request.id, at: now, details: { person: person.email, comment: input.comment, productId: request.productId, ...input.evidence },
+      requestId: request.id, at: now,
+      details: {
+        person: person.email, comment: input.comment, productId: request.productId, ...input.evidence,
+        ...(d.verdict === 'approve' && input.assignment ? { disabledPlans: input.assignment.disabledPlans ?? [], viaGroup: input.assignment.viaGroup ?? null } : {}),
+      },
     });
+  }
+
+  if (result.blocked.length > 0) {
+    // Like missing seats: the decider and the admins learn why these people are still waiting.
+    const recipients = new Set([input.decider, ...rules.admins.map((a) => a.email)]);
+    const title = `Request #${request.id}: ${result.blocked.length} approved ${result.blocked.length === 1 ? 'person' : 'people'} cannot get ${product?.name ?? request.productId}`;
+    const lines = result.blocked.map((b) => `${rules.displayName(b.email)} <${b.email}> ${b.reason}; still undecided`);
+    for (const to of recipients) {
+      await repos.outbox.enqueue(
+        deps.composer.compose('admin-alert', { ...common(rules, to), title, lines }, { to, dedupeKey: `assignment-blocked:${input.eventKey}:${to}`, requestId: request.id }),
+      );
+    }
   }
 
   if (result.waitingForSeats.length > 0 && product) {

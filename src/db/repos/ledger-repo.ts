@@ -30,6 +30,9 @@ export function createLedgerRepo(q: Queryable) {
       const rows = await q.delete(assignments).where(and(eq(assignments.productId, productId), eq(assignments.email, email))).returning({ id: assignments.id });
       return rows.length === 1;
     },
+    async forRequest(requestId: number): Promise<AssignmentRow[]> {
+      return q.select().from(assignments).where(eq(assignments.requestId, requestId)).orderBy(asc(assignments.id));
+    },
     async holdersOf(productIds: string[], emails: string[]): Promise<AssignmentRow[]> {
       if (productIds.length === 0 || emails.length === 0) return [];
       return q.select().from(assignments).where(and(inArray(assignments.productId, productIds), inArray(assignments.email, emails))).orderBy(asc(assignments.id));

@@ -78,6 +78,16 @@ export function createOutboxRepo(q: Queryable) {
       await q.update(outbox).set({ status: 'pending', nextAttemptAt, lockedUntil: null, claimedBy: null, lastError: error }).where(eq(outbox.id, id));
     },
 
+    /** Makes every mail waiting out a retry backoff due now; returns how many. */
+    async retryNow(now: Date): Promise<number> {
+      const rows = await q
+        .update(outbox)
+        .set({ nextAttemptAt: now })
+        .where(and(eq(outbox.status, 'pending'), sql`${outbox.lastError} is not null`, sql`${outbox.nextAttemptAt} > ${now}`))
+        .returning({ id: outbox.id });
+      return rows.length;
+    },
+
     async markFailed(id: number, error: string): Promise<void> {
       await q.update(outbox).set({ status: 'failed', lockedUntil: null, claimedBy: null, lastError: error }).where(eq(outbox.id, id));
     },

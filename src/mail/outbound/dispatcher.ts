@@ -31,7 +31,12 @@ export interface DispatcherOptions {
   lockMs?: number;
   /** Safety-net poll for retries and for mail queued by other processes. */
   pollMs?: number;
-  maxAttempts?: number;
+  /**
+   * After this many failed attempts the admins are told once that a mail is delayed. Transient
+   * failures are never given up on: a mail server that is down for an hour must not lose mail.
+   */
+  delayedAlertAfter?: number;
+  onDelayed?: (row: OutboxRow, error: string) => Promise<void> | void;
   /** Cap of the retry backoff (SMTP_RETRY_MAX_SECONDS); 10 minutes by default. */
   retryMaxMs?: number;
   concurrency?: number;
@@ -58,7 +63,9 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   const batchSize = o.batchSize ?? 50;
   const lockMs = o.lockMs ?? 120_000;
   const pollMs = o.pollMs ?? 5_000;
-  const maxAttempts = o.maxAttempts ?? 12;
+  const delayedAlertAfter = o.delayedAlertAfter ?? 8;
+  /** Set when a mail had to wait: the next success means the server is back for the others too. */
+  let waiting = false;
   const retryMaxMs = o.retryMaxMs ?? 600_000;
   const concurrency = o.concurrency ?? 5;
   const stopGraceMs = o.stopGraceMs ?? 3_000;
@@ -135,9 +142,18 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       await o.store.repos.outbox.markSent(row.id, clock());
       o.metrics?.mailSent(row, clock());
       log.info('mail sent');
+      if (waiting) {
+        // The server takes mail again: the mails waiting out their backoff go now, not minutes later.
+        waiting = false;
+        const n = await o.store.repos.outbox.retryNow(clock());
+        if (n > 0) {
+          o.logger.info({ count: n }, 'the mail server takes mail again; sending the mails that were waiting');
+          kicked = true;
+        }
+      }
     } catch (err) {
       const message = (err as Error).message;
-      if ((isMailgrantError(err, 'smtp_permanent')) || row.attempts >= maxAttempts) {
+      if (isMailgrantError(err, 'smtp_permanent')) {
         await o.store.repos.outbox.markFailed(row.id, message);
         o.metrics?.mailFailed(row, true);
         log.error({ err: message, attempts: row.attempts }, 'mail failed for good');
@@ -145,8 +161,10 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       } else {
         const delay = backoffMs(row.attempts, retryMaxMs);
         await o.store.repos.outbox.markRetry(row.id, new Date(clock().getTime() + delay), message);
+        waiting = true;
         o.metrics?.mailFailed(row, false);
         log.warn({ err: message, attempts: row.attempts, retryInMs: delay }, 'mail not sent, will retry');
+        if (row.attempts === delayedAlertAfter && row.kind !== 'admin-alert') await o.onDelayed?.(row, message);
       }
     }
   }
