@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Queryable } from '../client.js';
 import { outbox } from '../schema/index.js';
 
@@ -83,7 +83,7 @@ export function createOutboxRepo(q: Queryable) {
       const rows = await q
         .update(outbox)
         .set({ nextAttemptAt: now })
-        .where(and(eq(outbox.status, 'pending'), sql`${outbox.lastError} is not null`, sql`${outbox.nextAttemptAt} > ${now}`))
+        .where(and(eq(outbox.status, 'pending'), isNotNull(outbox.lastError), gt(outbox.nextAttemptAt, now)))
         .returning({ id: outbox.id });
       return rows.length;
     },

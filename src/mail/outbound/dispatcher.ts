@@ -142,30 +142,40 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       await o.store.repos.outbox.markSent(row.id, clock());
       o.metrics?.mailSent(row, clock());
       log.info('mail sent');
-      if (waiting) {
-        // The server takes mail again: the mails waiting out their backoff go now, not minutes later.
-        waiting = false;
+    } catch (err) {
+      await onSendFailed(row, err, log);
+      return;
+    }
+    if (waiting) {
+      // The server takes mail again: the mails waiting out their backoff go now, not minutes later.
+      // Outside the send's error handling: this mail is sent, whatever happens here.
+      waiting = false;
+      try {
         const n = await o.store.repos.outbox.retryNow(clock());
         if (n > 0) {
           o.logger.info({ count: n }, 'the mail server takes mail again; sending the mails that were waiting');
           kicked = true;
         }
+      } catch (err) {
+        o.logger.warn({ err: (err as Error).message }, 'could not bring the waiting mails forward; they go at their own time');
       }
-    } catch (err) {
-      const message = (err as Error).message;
-      if (isMailgrantError(err, 'smtp_permanent')) {
-        await o.store.repos.outbox.markFailed(row.id, message);
-        o.metrics?.mailFailed(row, true);
-        log.error({ err: message, attempts: row.attempts }, 'mail failed for good');
-        await o.onPermanentFailure?.(row, message);
-      } else {
-        const delay = backoffMs(row.attempts, retryMaxMs);
-        await o.store.repos.outbox.markRetry(row.id, new Date(clock().getTime() + delay), message);
-        waiting = true;
-        o.metrics?.mailFailed(row, false);
-        log.warn({ err: message, attempts: row.attempts, retryInMs: delay }, 'mail not sent, will retry');
-        if (row.attempts === delayedAlertAfter && row.kind !== 'admin-alert') await o.onDelayed?.(row, message);
-      }
+    }
+  }
+
+  async function onSendFailed(row: OutboxRow, err: unknown, log: Logger): Promise<void> {
+    const message = (err as Error).message;
+    if (isMailgrantError(err, 'smtp_permanent')) {
+      await o.store.repos.outbox.markFailed(row.id, message);
+      o.metrics?.mailFailed(row, true);
+      log.error({ err: message, attempts: row.attempts }, 'mail failed for good');
+      await o.onPermanentFailure?.(row, message);
+    } else {
+      const delay = backoffMs(row.attempts, retryMaxMs);
+      await o.store.repos.outbox.markRetry(row.id, new Date(clock().getTime() + delay), message);
+      waiting = true;
+      o.metrics?.mailFailed(row, false);
+      log.warn({ err: message, attempts: row.attempts, retryInMs: delay }, 'mail not sent, will retry');
+      if (row.attempts === delayedAlertAfter && row.kind !== 'admin-alert') await o.onDelayed?.(row, message);
     }
   }
 
