@@ -31,14 +31,14 @@ export async function requestCommand(args: string[], env: Env, logger: Logger): 
   out.push('', p.bold('People'));
   out.push(
     table(
-      ['Person', 'Verdict', 'Decided by', 'When', 'Channel', 'Comment', 'Seat'],
+      ['Person', 'Verdict', 'Decided by', 'When', 'Channel', 'Comment or message', 'Seat'],
       d.people.map((x) => [
         `${x.name} <${x.email}>${x.isRequester ? ' (requester)' : ''}`,
         verdict(p, x.verdict),
         x.decidedBy ?? '',
         formatTime(x.decidedAt),
         x.channel ? CHANNEL[x.channel] : '',
-        x.comment ?? '',
+        x.message ? `message: ${x.message}` : (x.comment ?? ''),
         x.assignment
           ? [x.assignment.viaGroup ? `via group ${x.assignment.viaGroup}` : 'assigned', x.assignment.disabledPlans.length ? `without ${x.assignment.disabledPlans.join(', ')}` : '']
               .filter(Boolean)

@@ -137,7 +137,8 @@ export async function decideAsAdmin(store: Store, deps: DomainDeps, input: Admin
       decisions: [...approve.map((user) => ({ user, verdict: 'approve' as const })), ...deny.map((user) => ({ user, verdict: 'deny' as const }))],
       decider: admin.email,
       channel: 'cli',
-      comment: message,
+      comment: null,
+      outcomeMessage: message,
       evidence: { role: admin.role, command: 'mailgrant decide' },
       // Each command run is its own event: running the same command again is a new decision.
       eventKey: `cli:${randomUUID()}`,

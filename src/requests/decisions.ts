@@ -15,6 +15,8 @@ export interface DecisionInput {
   decider: string;
   channel: 'email' | 'cli';
   comment: string | null;
+  /** Replaces the default text of the outcome mails (`decide --message`). */
+  outcomeMessage?: string | null;
   /** What proves the decision: inbound Message-ID and authentication result, or the CLI user. */
   evidence: Record<string, unknown>;
   /** Names this decision event, so the mails it causes are composed once. */
@@ -85,11 +87,11 @@ export async function applyDecisions(repos: Repos, deps: DomainDeps, input: Deci
       seatsLeft -= 1;
     }
     const ok = await repos.requests.setVerdict({
-      requestId: request.id, email: person.email, verdict: d.verdict, decidedBy: input.decider, channel: input.channel, comment: input.comment, at: now,
+      requestId: request.id, email: person.email, verdict: d.verdict, decidedBy: input.decider, channel: input.channel, comment: input.comment, outcomeMessage: input.outcomeMessage ?? null, at: now,
     });
     // The request row is locked, so nobody else can have decided in between; a false here is a bug.
     if (!ok) throw new MailgrantError('conflict', `${person.email} on request ${request.id} was decided concurrently.`);
-    Object.assign(person, { verdict: d.verdict, decidedBy: input.decider, decidedAt: now, channel: input.channel, comment: input.comment } satisfies Partial<PersonRow>);
+    Object.assign(person, { verdict: d.verdict, decidedBy: input.decider, decidedAt: now, channel: input.channel, comment: input.comment, outcomeMessage: input.outcomeMessage ?? null } satisfies Partial<PersonRow>);
     result.recorded.push({ email: person.email, verdict: d.verdict });
     await repos.audit.record({
       actor: input.decider, channel: input.channel, action: d.verdict === 'approve' ? 'person-approved' : 'person-denied',

@@ -18,6 +18,7 @@ export async function sendOutcomes(repos: Repos, deps: DomainDeps, request: Requ
       person: personView(rules, p.email, p.name),
       decidedBy: personView(rules, p.decidedBy ?? 'mailgrant'),
       comment: p.comment,
+      message: p.outcomeMessage,
       isRequester: p.isRequester,
     };
     const env = { to: p.email, dedupeKey: `outcome:${request.id}:${p.email}`, requestId: request.id };

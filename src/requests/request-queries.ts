@@ -82,6 +82,8 @@ export interface RequestDetail {
     decidedAt: Date | null;
     channel: 'email' | 'cli' | null;
     comment: string | null;
+    /** The admin's message that replaced the default outcome text (`decide --message`). */
+    message: string | null;
     /** The seat this request gave the person, if any. */
     assignment: { productId: string; disabledPlans: string[]; viaGroup: string | null } | null;
   }[];
@@ -111,7 +113,7 @@ export async function requestDetail(store: Store, rules: Rules, id: number): Pro
       const seat = seats.find((s) => s.email === p.email);
       return {
         email: p.email, name: p.name, isRequester: p.isRequester, verdict: p.verdict, decidedBy: p.decidedBy, decidedAt: p.decidedAt,
-        channel: p.channel, comment: p.comment,
+        channel: p.channel, comment: p.comment, message: p.outcomeMessage,
         assignment: seat ? { productId: seat.productId, disabledPlans: seat.disabledPlans, viaGroup: seat.viaGroup } : null,
       };
     }),

@@ -70,7 +70,7 @@ describe.each(['pglite', 'postgres'] as const)('admin console on %s', (driver) =
         ['bob@contoso.example', 'approve'],
         ['carol@contoso.example', 'deny'],
       ]);
-      expect((await people(id)).map((p) => [p.email, p.verdict, p.decidedBy, p.channel, p.comment])).toEqual([
+      expect((await people(id)).map((p) => [p.email, p.verdict, p.decidedBy, p.channel, p.outcomeMessage])).toEqual([
         ['alice@contoso.example', 'approve', 'dana@contoso.example', 'cli', 'Approved for the floor plans project.'],
         ['bob@contoso.example', 'approve', 'dana@contoso.example', 'cli', 'Approved for the floor plans project.'],
         ['carol@contoso.example', 'deny', 'dana@contoso.example', 'cli', 'Approved for the floor plans project.'],
@@ -85,7 +85,11 @@ describe.each(['pglite', 'postgres'] as const)('admin console on %s', (driver) =
         ['bob@contoso.example', 'outcome-approved'],
         ['carol@contoso.example', 'outcome-denied'],
       ]);
-      for (const m of outcomes) expect(m.text).toContain('Approved for the floor plans project.');
+      // The message replaces the default text ("Good news: …") of the outcome mails.
+      for (const m of outcomes) {
+        expect(m.text).toContain('Approved for the floor plans project.');
+        expect(m.text).not.toMatch(/Good news|sorry/);
+      }
       const entries = (await audit()).filter((a) => a.action === 'person-approved' || a.action === 'person-denied');
       expect(entries.map((a) => [a.actor, a.channel, a.action, a.requestId])).toEqual([
         ['dana@contoso.example', 'cli', 'person-approved', id],
@@ -321,7 +325,7 @@ describe.each(['pglite', 'postgres'] as const)('admin console on %s', (driver) =
 
       const d = await requestDetail(app.store, app.rules(), second);
       expect(d.people).toEqual([
-        expect.objectContaining({ email: 'carol@contoso.example', verdict: 'approve', decidedBy: 'dana@contoso.example', channel: 'cli', comment: 'ok', assignment: { productId: 'acme-diagrams', disabledPlans: [], viaGroup: null } }),
+        expect.objectContaining({ email: 'carol@contoso.example', verdict: 'approve', decidedBy: 'dana@contoso.example', channel: 'cli', comment: null, message: 'ok', assignment: { productId: 'acme-diagrams', disabledPlans: [], viaGroup: null } }),
       ]);
       expect(d.shares).toEqual([expect.objectContaining({ recipient: 'dana@contoso.example', sharedBy: null })]);
       expect(d.mails.map((m) => [m.kind, m.to, m.status])).toEqual([

@@ -341,3 +341,20 @@ describe('overrides (TEMPLATES_DIR)', () => {
     expect(() => custom.render('admin-alert', sampleData('admin-alert', 'en'))).toThrow(/titel/);
   });
 });
+
+describe('an admin\'s outcome message', () => {
+  it.each(['en', 'fr', 'zh-TW'] as const)('replaces the default text of the outcome mails (%s)', (locale) => {
+    const renderer = createRenderer({ templatesDir: BUNDLED_TEMPLATES_DIR });
+    for (const kind of ['outcome-approved', 'outcome-denied'] as const) {
+      const base = sampleData(kind, locale);
+      const plain = renderer.render(kind, base);
+      const custom = renderer.render(kind, { ...base, message: 'Your seat is ready <b>today</b>: see the IT portal.' });
+      expect(custom.text).toContain('Your seat is ready <b>today</b>: see the IT portal.');
+      expect(custom.html).toContain('Your seat is ready &lt;b&gt;today&lt;/b&gt;: see the IT portal.');
+      // The default sentence is gone, the rest (request summary) stays.
+      const defaultLine = plain.text.split('\n').find((l) => l.includes(base.decidedBy.name) && !l.includes(base.comment ?? '\u0000'))!;
+      expect(custom.text).not.toContain(defaultLine.trim());
+      expect(custom.text).toContain(String(base.request.number));
+    }
+  });
+});

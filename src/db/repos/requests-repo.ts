@@ -23,6 +23,7 @@ export interface VerdictUpdate {
   decidedBy: string;
   channel: 'email' | 'cli';
   comment: string | null;
+  outcomeMessage?: string | null;
   at: Date;
 }
 
@@ -62,7 +63,7 @@ export function createRequestsRepo(q: Queryable) {
     async setVerdict(u: VerdictUpdate): Promise<boolean> {
       const rows = await q
         .update(requestPeople)
-        .set({ verdict: u.verdict, decidedBy: u.decidedBy, decidedAt: u.at, channel: u.channel, comment: u.comment })
+        .set({ verdict: u.verdict, decidedBy: u.decidedBy, decidedAt: u.at, channel: u.channel, comment: u.comment, outcomeMessage: u.outcomeMessage ?? null })
         .where(and(eq(requestPeople.requestId, u.requestId), eq(requestPeople.email, u.email), isNull(requestPeople.verdict)))
         .returning({ id: requestPeople.id });
       return rows.length === 1;

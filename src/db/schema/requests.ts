@@ -43,6 +43,8 @@ export const requestPeople = pgTable(
     /** How the decision came in: a reply by email or the command line. */
     channel: text('channel', { enum: ['email', 'cli'] }),
     comment: text('comment'),
+    /** An admin's message (`decide --message`) that replaces the default text of the outcome mail. */
+    outcomeMessage: text('outcome_message'),
   },
   (t) => [uniqueIndex('request_people_once').on(t.requestId, t.email)],
 );

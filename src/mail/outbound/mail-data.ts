@@ -9,8 +9,9 @@ export interface MailDataByKind {
   'shared-request': Common & { request: RequestView; seatsLeft: number; seatsTotal: number; replyAddress: string; sharedBy: PersonView | null; customSubject: string | null; personalMessage: string | null };
   'receipt': Common & { request: RequestView; recorded: { person: PersonView; verdict: 'approve' | 'deny' }[]; alreadyDecided: { person: PersonView; verdict: 'approve' | 'deny'; by: string }[]; waitingForSeats: PersonView[]; comment: string | null; completed: boolean };
   'unclear-reply': Common & { request: RequestView; reason: UnclearReasonView; keptText: string };
-  'outcome-approved': Common & { request: RequestView; person: PersonView; decidedBy: PersonView; comment: string | null; isRequester: boolean };
-  'outcome-denied': Common & { request: RequestView; person: PersonView; decidedBy: PersonView; comment: string | null; isRequester: boolean };
+  /** `message`, when set (an admin's `decide --message`), replaces the default text. */
+  'outcome-approved': Common & { request: RequestView; person: PersonView; decidedBy: PersonView; comment: string | null; message: string | null; isRequester: boolean };
+  'outcome-denied': Common & { request: RequestView; person: PersonView; decidedBy: PersonView; comment: string | null; message: string | null; isRequester: boolean };
   'own-process': Common & { message: string; link: string | null };
   'unknown-product': Common & { catalogue: { name: string; aliases: string[] }[]; subjectLine: string };
   'unknown-people': Common & { productName: string; names: string[] };

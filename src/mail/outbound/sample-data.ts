@@ -150,6 +150,7 @@ const BUILDERS: Builders = {
     person: c.people[0],
     decidedBy: c.decider,
     comment: c.comment,
+    message: null,
     isRequester: true,
   }),
   'outcome-denied': (c, common) => ({
@@ -159,6 +160,7 @@ const BUILDERS: Builders = {
     person: c.people[1],
     decidedBy: c.decider,
     comment: c.comment,
+    message: null,
     isRequester: false,
   }),
   'own-process': (c, common) => ({ ...common, recipient: c.requester, message: c.ownProcess, link: 'https://intranet.example/licences?product=cad&src=mail' }),

@@ -1,0 +1,1 @@
+ALTER TABLE "request_people" ADD COLUMN "outcome_message" text;
