@@ -21,6 +21,8 @@ export interface ImapSettings {
   readonly reconnectMaxMs: number;
   /** A connection silent this long is treated as dead (a blackholed link never closes by itself). */
   readonly socketTimeoutMs: number;
+  /** TLS_ALLOW_INVALID_CERTS: accept a certificate that does not verify (self-signed test servers only). */
+  readonly allowInvalidCerts: boolean;
 }
 
 export interface SmtpSettings {
@@ -30,6 +32,7 @@ export interface SmtpSettings {
   readonly user: string | null;
   readonly password: string | null;
   readonly maxConnections: number;
+  readonly allowInvalidCerts: boolean;
 }
 
 export interface Env {
@@ -80,14 +83,20 @@ export function parseEnv(env: NodeJS.ProcessEnv, cwd = process.cwd()): Env {
     problems.push('DATABASE_URL: expected postgres://user:password@host:port/database');
   }
 
+  const insecure = (str('TLS_ALLOW_INVALID_CERTS') ?? 'false').toLowerCase();
+  if (!['true', 'false', '1', '0', 'yes', 'no'].includes(insecure)) problems.push(`TLS_ALLOW_INVALID_CERTS: expected true or false, got "${insecure}"`);
+  // Verifying certificates is the default: a relay or mailbox reached over an unverified TLS
+  // connection can be impersonated, and a forged "approve" hands out a paid licence.
+  const allowInvalidCerts = ['true', '1', 'yes'].includes(insecure);
   const imap = parseImapUrl(str('IMAP_URL'), problems, {
+    allowInvalidCerts,
     processedMailbox: str('IMAP_PROCESSED_MAILBOX') ?? 'Processed',
     quarantineMailbox: str('IMAP_QUARANTINE_MAILBOX') ?? 'Quarantine',
     pollIntervalMs: int('IMAP_POLL_SECONDS', 60) * 1000,
     reconnectMaxMs: int('IMAP_RECONNECT_MAX_SECONDS', 60) * 1000,
     socketTimeoutMs: int('IMAP_SOCKET_TIMEOUT_SECONDS', 300) * 1000,
   });
-  const smtp = parseSmtpUrl(str('SMTP_URL'), problems, int('SMTP_MAX_CONNECTIONS', 5));
+  const smtp = parseSmtpUrl(str('SMTP_URL'), problems, int('SMTP_MAX_CONNECTIONS', 5), allowInvalidCerts);
 
   // The SMTP intake is the default intake on a fresh machine (no mail server needed); with
   // IMAP configured it is off unless asked for, so one mail is not read from two places.
@@ -136,7 +145,7 @@ function listenAddress(name: string, value: string, example: string, problems: s
 function parseImapUrl(
   value: string | null,
   problems: string[],
-  extra: Pick<ImapSettings, 'processedMailbox' | 'quarantineMailbox' | 'pollIntervalMs' | 'reconnectMaxMs' | 'socketTimeoutMs'>,
+  extra: Pick<ImapSettings, 'processedMailbox' | 'quarantineMailbox' | 'pollIntervalMs' | 'reconnectMaxMs' | 'socketTimeoutMs' | 'allowInvalidCerts'>,
 ): ImapSettings | null {
   if (!value) return null;
   let url: URL;
@@ -164,7 +173,7 @@ function parseImapUrl(
   });
 }
 
-function parseSmtpUrl(value: string | null, problems: string[], maxConnections: number): SmtpSettings | null {
+function parseSmtpUrl(value: string | null, problems: string[], maxConnections: number, allowInvalidCerts: boolean): SmtpSettings | null {
   if (!value) return null;
   let url: URL;
   try {
@@ -185,5 +194,6 @@ function parseSmtpUrl(value: string | null, problems: string[], maxConnections: 
     user: url.username ? decodeURIComponent(url.username) : null,
     password: url.password ? decodeURIComponent(url.password) : null,
     maxConnections,
+    allowInvalidCerts,
   });
 }

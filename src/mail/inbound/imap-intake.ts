@@ -189,7 +189,7 @@ export function createImapIntake(o: ImapIntakeOptions): ImapIntake {
       socketTimeout: s.socketTimeoutMs,
       connectionTimeout: 15_000,
       greetingTimeout: 15_000,
-      tls: { rejectUnauthorized: false },
+      tls: { rejectUnauthorized: !s.allowInvalidCerts },
     });
     client = c;
     let closed = false;
