@@ -102,7 +102,7 @@ describe('the CLI while `mailgrant start` runs on the embedded database', () => 
 
     const detail = await cli('request', '1');
     expect(detail.code, detail.stderr).toBe(0);
-    expect(detail.stdout).toMatch(/Alice Wong <alice@contoso\.example> \(requester\)\s+approved\s+dana@contoso\.example\s+\S+ \S+\s+CLI\s+Bob already has a seat elsewhere\.\s+via group Visio Users, without visio-ai/);
+    expect(detail.stdout).toMatch(/Alice Wong <alice@contoso\.example> \(requester\)\s+approved\s+dana@contoso\.example\s+\S+ \S+\s+CLI\s+message: Bob already has a seat elsewhere\.\s+via group Visio Users, without visio-ai/);
     expect(detail.stdout).toMatch(/carol@contoso\.example\s+gary@contoso\.example/);
     expect(detail.stdout).toMatch(/outcome-denied\s+bob@contoso\.example\s+sent/);
 
