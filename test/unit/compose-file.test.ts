@@ -76,7 +76,7 @@ describe('docker-compose.yml', () => {
 
   it('ships a Dovecot configuration that Dovecot accepts', async () => {
     const doveconf = await ensureDebianPackage('doveconf', 'dovecot-core');
-    const { stdout } = await run(doveconf, ['-n', '-c', path.join(ROOT, 'deploy/dovecot/dovecot.conf')]);
+    const { stdout } = await run(doveconf, ['-n', '-c', path.join(ROOT, 'dovecot.conf')]);
     expect(stdout).toContain('protocols = imap lmtp');
     expect(stdout).toMatch(/driver = passwd-file/);
   });
