@@ -82,28 +82,8 @@ async function openDaemonSocket(address: ServerAddress): Promise<DbHandle> {
     connect_timeout: 10,
     onnotice: () => {},
   });
-  const db = drizzlePostgres(client, { schema }) as unknown as Database;
-  const handle: DbHandle = {
-    db,
-    driver: 'postgres',
-    pglite: null,
-    async migrate() {
-      // The daemon migrated before it started serving.
-    },
-    async ping() {
-      await db.execute(sql`select 1`);
-    },
-    async close() {
-      await client.end({ timeout: 5 });
-    },
-  };
-  try {
-    await handle.ping();
-  } catch (err) {
-    await client.end({ timeout: 1 }).catch(() => {});
-    throw new MailgrantError('db_unavailable', `Cannot reach the running Mailgrant daemon's database at ${where}: ${(err as Error).message}`, { cause: err });
-  }
-  return handle;
+  // The daemon migrated before it started serving.
+  return connectedHandle(client, async () => {}, `Cannot reach the running Mailgrant daemon's database at ${where}`);
 }
 
 async function openPostgres(url: string, max: number): Promise<DbHandle> {
@@ -113,22 +93,28 @@ async function openPostgres(url: string, max: number): Promise<DbHandle> {
     // Fail fast when the server is unreachable instead of hanging the start.
     connect_timeout: 10,
   });
+  const migrate = async () => {
+    // Several instances may start at once: one migrates, the others wait for it. The lock
+    // lives on its own single connection so that it is held by the session that migrates.
+    const lockClient = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+    try {
+      await lockClient`select pg_advisory_lock(${MIGRATION_LOCK})`;
+      await migratePostgres(drizzlePostgres(lockClient, { schema }), { migrationsFolder: MIGRATIONS_DIR });
+    } finally {
+      await lockClient.end({ timeout: 5 });
+    }
+  };
+  return connectedHandle(client, migrate, `Cannot connect to the database at ${redactUrl(url)}`);
+}
+
+/** A postgres.js client as a DbHandle, checked with one query so a wrong address fails at once. */
+async function connectedHandle(client: postgres.Sql, migrate: () => Promise<void>, failure: string): Promise<DbHandle> {
   const db = drizzlePostgres(client, { schema }) as unknown as Database;
   const handle: DbHandle = {
     db,
     driver: 'postgres',
     pglite: null,
-    async migrate() {
-      // Several instances may start at once: one migrates, the others wait for it. The lock
-      // lives on its own single connection so that it is held by the session that migrates.
-      const lockClient = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
-      try {
-        await lockClient`select pg_advisory_lock(${MIGRATION_LOCK})`;
-        await migratePostgres(drizzlePostgres(lockClient, { schema }), { migrationsFolder: MIGRATIONS_DIR });
-      } finally {
-        await lockClient.end({ timeout: 5 });
-      }
-    },
+    migrate,
     async ping() {
       await db.execute(sql`select 1`);
     },
@@ -140,7 +126,7 @@ async function openPostgres(url: string, max: number): Promise<DbHandle> {
     await handle.ping();
   } catch (err) {
     await client.end({ timeout: 1 }).catch(() => {});
-    throw new MailgrantError('db_unavailable', `Cannot connect to the database at ${redactUrl(url)}: ${(err as Error).message}`, { cause: err });
+    throw new MailgrantError('db_unavailable', `${failure}: ${(err as Error).message}`, { cause: err });
   }
   return handle;
 }
