@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ImapSettings } from '../../config/env.js';
 import type { Liveness } from '../../db/liveness.js';
 import type { FaultHook } from '../../shared/faults.js';
+import { createSleeper } from '../../shared/sleeper.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { InboundPipeline } from './pipeline.js';
 
@@ -54,7 +55,8 @@ export function createImapIntake(o: ImapIntakeOptions): ImapIntake {
   let client: ImapFlow | null = null;
   let scanRequested = false;
   let wake: (() => void) | null = null;
-  let stopSleep: (() => void) | null = null;
+  /** Between reconnect attempts and lock tries; stop() cuts it short. */
+  const backoff = createSleeper();
   let connected = false;
   /** When the current session had its mailbox open (0: not yet); the backoff resets only after a stable one. */
   let connectedAt = 0;
@@ -82,14 +84,7 @@ export function createImapIntake(o: ImapIntakeOptions): ImapIntake {
       if (!announced) log.info('another instance reads this mailbox; standing by');
       announced = true;
       standingBy = true;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 2_000);
-        stopSleep = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      stopSleep = null;
+      await backoff.sleep(2_000);
     }
     return false;
   }
@@ -271,14 +266,7 @@ export function createImapIntake(o: ImapIntakeOptions): ImapIntake {
         const delay = reconnectDelayMs(failures, s.reconnectMaxMs);
         o.metrics?.imapReconnect();
         log.warn({ err: (err as Error).message, failures, retryInMs: delay }, 'IMAP session ended; reconnecting');
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, delay);
-          stopSleep = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-        stopSleep = null;
+        await backoff.sleep(delay);
       }
     }
   }
@@ -293,7 +281,7 @@ export function createImapIntake(o: ImapIntakeOptions): ImapIntake {
       if (!running) return;
       running = false;
       wake?.();
-      stopSleep?.();
+      backoff.wake();
       // The message in hand finishes (scan checks `running` between messages). An IMAP command
       // stuck on a dead link would hold stop() until the socket timeout (minutes), so after a
       // grace period the connection is closed: that fails the command, not the database work.

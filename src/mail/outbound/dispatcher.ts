@@ -4,6 +4,7 @@ import type { Liveness } from '../../db/liveness.js';
 import type { Store } from '../../db/store.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { FaultHook } from '../../shared/faults.js';
+import { createSleeper } from '../../shared/sleeper.js';
 import { isMailgrantError } from '../../shared/errors.js';
 import { revealSecrets } from './compose.js';
 import type { Transport } from './transport.js';
@@ -71,7 +72,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   const stopGraceMs = o.stopGraceMs ?? 3_000;
   let running = false;
   let loop: Promise<void> | null = null;
-  let wake: (() => void) | null = null;
+  const idle = createSleeper();
   let kicked = false;
   let lastReclaim = 0;
   const reclaimEveryMs = o.reclaimEveryMs ?? 15_000;
@@ -210,14 +211,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       }
       if (!running) break;
       if (kicked) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollMs);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = null;
+      await idle.sleep(pollMs);
     }
   }
 
@@ -229,11 +223,11 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     },
     kick() {
       kicked = true;
-      wake?.();
+      idle.wake();
     },
     async stop() {
       running = false;
-      wake?.();
+      idle.wake();
       const timer = setTimeout(giveUpInHand, stopGraceMs);
       try {
         await loop;
