@@ -128,6 +128,33 @@ function resolvePeople(rules: Rules, input: BulkInput): { item: string; email: s
   return out;
 }
 
+type Resolved = ReturnType<typeof resolvePeople>[number];
+
+/**
+ * The loop both bulk operations share: people in the order given, progress reported, people who
+ * did not resolve get their problem as the result, the others go to `act` with the products they
+ * hold (a set `act` keeps up to date, so later people see earlier changes).
+ */
+async function perPerson<O extends string>(
+  people: Resolved[],
+  held: Map<string, Set<string>>,
+  onProgress: BulkInput['onProgress'],
+  act: (person: { item: string; email: string }, has: Set<string>) => Promise<{ outcome: O; reason: string }>,
+): Promise<PersonResult<O | 'unknown-person' | 'ambiguous-person'>[]> {
+  const results: PersonResult<O | 'unknown-person' | 'ambiguous-person'>[] = [];
+  for (const [i, p] of people.entries()) {
+    onProgress?.(i, people.length);
+    if (p.problem || !p.email) {
+      results.push({ item: p.item, email: null, outcome: p.problem ?? 'unknown-person', reason: p.reason });
+      continue;
+    }
+    const has = held.get(p.email) ?? new Set<string>();
+    results.push({ item: p.item, email: p.email, ...(await act({ item: p.item, email: p.email }, has)) });
+  }
+  onProgress?.(people.length, people.length);
+  return results;
+}
+
 function tally<O extends string>(results: PersonResult<O>[]): Partial<Record<O, number>> {
   const counts: Partial<Record<O, number>> = {};
   for (const r of results) counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
@@ -152,43 +179,23 @@ export async function assignLicenses(store: Store, deps: LedgerDeps, input: Bulk
     await lockForAssignment(repos, rules, product);
     let assigned = await repos.ledger.countAssigned(product.id);
     const held = await holdingsOf(repos, rules, product, people.flatMap((p) => (p.email ? [p.email] : [])));
-    const results: PersonResult<AssignOutcome>[] = [];
-    for (const [i, p] of people.entries()) {
-      input.onProgress?.(i, people.length);
-      if (p.problem || !p.email) {
-        results.push({ item: p.item, email: null, outcome: p.problem ?? 'unknown-person', reason: p.reason });
-        continue;
-      }
-      const has = held.get(p.email) ?? new Set<string>();
-      if (has.has(product.id)) {
-        results.push({ item: p.item, email: p.email, outcome: 'already-assigned', reason: '' });
-        continue;
-      }
+    const results = await perPerson<AssignOutcome>(people, held, input.onProgress, async (p, has) => {
+      if (has.has(product.id)) return { outcome: 'already-assigned', reason: '' };
       const problem = checkAssignment(rules, product, has);
-      if (problem) {
-        results.push({ item: p.item, email: p.email, outcome: problem.code === 'conflicting_product' ? 'conflicting-product' : 'missing-required-product', reason: problem.reason });
-        continue;
-      }
-      if (seatsLeft(product, assigned) <= 0) {
-        results.push({ item: p.item, email: p.email, outcome: 'no-seats', reason: `${product.seats} of ${product.seats} seats in use` });
-        continue;
-      }
+      if (problem) return { outcome: problem.code === 'conflicting_product' ? 'conflicting-product' : 'missing-required-product', reason: problem.reason };
+      if (seatsLeft(product, assigned) <= 0) return { outcome: 'no-seats', reason: `${product.seats} of ${product.seats} seats in use` };
       const inserted = await repos.ledger.assign({
         productId: product.id, email: p.email, requestId: null, disabledPlans, viaGroup: null, assignedBy: actor, assignedAt: now,
       });
-      if (!inserted) {
-        results.push({ item: p.item, email: p.email, outcome: 'already-assigned', reason: '' });
-        continue;
-      }
+      if (!inserted) return { outcome: 'already-assigned', reason: '' };
       assigned += 1;
       has.add(product.id);
-      results.push({ item: p.item, email: p.email, outcome: 'assigned', reason: disabledPlans.length ? `without ${disabledPlans.join(', ')}` : '' });
       await repos.audit.record({
         actor, channel: 'cli', action: 'license-assigned', at: now,
         details: { productId: product.id, person: p.email, disabledPlans, group: input.group ?? null },
       });
-    }
-    input.onProgress?.(people.length, people.length);
+      return { outcome: 'assigned', reason: disabledPlans.length ? `without ${disabledPlans.join(', ')}` : '' };
+    });
     const counts = tally(results);
     const ok = results.every((r) => r.outcome === 'assigned' || r.outcome === 'already-assigned');
     const done = `${counts.assigned ?? 0} assigned, ${counts['already-assigned'] ?? 0} already had it, ${results.length - (counts.assigned ?? 0) - (counts['already-assigned'] ?? 0)} not assigned`;
@@ -215,32 +222,18 @@ export async function revokeLicenses(store: Store, deps: LedgerDeps, input: Bulk
   return store.transaction(async (repos) => {
     await lockForAssignment(repos, rules, product);
     const held = await holdingsOf(repos, rules, product, people.flatMap((p) => (p.email ? [p.email] : [])));
-    const results: PersonResult<RevokeOutcome>[] = [];
-    for (const [i, p] of people.entries()) {
-      input.onProgress?.(i, people.length);
-      if (p.problem || !p.email) {
-        results.push({ item: p.item, email: null, outcome: p.problem ?? 'unknown-person', reason: p.reason });
-        continue;
-      }
-      const has = held.get(p.email) ?? new Set<string>();
-      if (!has.has(product.id)) {
-        results.push({ item: p.item, email: p.email, outcome: 'not-assigned', reason: '' });
-        continue;
-      }
+    const results = await perPerson<RevokeOutcome>(people, held, input.onProgress, async (p, has) => {
+      if (!has.has(product.id)) return { outcome: 'not-assigned', reason: '' };
       const problem = checkRevocation(rules, product, has);
-      if (problem) {
-        results.push({ item: p.item, email: p.email, outcome: 'still-required', reason: problem.reason });
-        continue;
-      }
+      if (problem) return { outcome: 'still-required', reason: problem.reason };
       await repos.ledger.revoke(product.id, p.email);
       has.delete(product.id);
-      results.push({ item: p.item, email: p.email, outcome: 'revoked', reason: '' });
       await repos.audit.record({
         actor, channel: 'cli', action: 'license-revoked', at: now,
         details: { productId: product.id, person: p.email, group: input.group ?? null },
       });
-    }
-    input.onProgress?.(people.length, people.length);
+      return { outcome: 'revoked', reason: '' };
+    });
     const assigned = await repos.ledger.countAssigned(product.id);
     const counts = tally(results);
     const ok = results.every((r) => r.outcome === 'revoked' || r.outcome === 'not-assigned');
