@@ -224,6 +224,7 @@ describe('SMTP faults', () => {
       expect(delays.at(-1)!).toBeGreaterThan(delays[0]!);
       expect((await a.db.db.select().from(schema.outbox).where(eq(schema.outbox.id, r.id)))[0]!.lastError).toBeNull();
     }
-    expect(smtp.received.filter((m) => m.kind === 'admin-alert')).toHaveLength(0);
+    // Nothing was given up: the only alerts the admins may get say a mail is delayed, not failed.
+    for (const alert of smtp.received.filter((m) => m.kind === 'admin-alert')) expect(alert.subject).toMatch(/delayed/i);
   }, 300_000);
 });
