@@ -41,6 +41,7 @@ const { values: args } = parseArgs({
     'check-targets': { type: 'boolean', default: false },
     samples: { type: 'string' },
     backlog: { type: 'string' },
+    'pg-stats': { type: 'boolean', default: false },
   },
 });
 
@@ -125,7 +126,7 @@ async function main(): Promise<number> {
   log(`  ${render.renderPerS.toFixed(0)} renders/s compiled, ${render.mjmlPerMailPerS.toFixed(1)}/s with MJML per mail: ${render.speedup.toFixed(0)}×`);
 
   const [pg, dovecot, sink] = await phase('servers: PostgreSQL, Dovecot, SMTP sink', async () => {
-    const started3 = await Promise.allSettled([startPostgres(), startDovecot({ users: [{ user: USER, password: PASSWORD }, { user: 'probe', password: PASSWORD }] }), startBenchSink()]);
+    const started3 = await Promise.allSettled([startPostgres({ settings: args['pg-stats'] ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all'] : [] }), startDovecot({ users: [{ user: USER, password: PASSWORD }, { user: 'probe', password: PASSWORD }] }), startBenchSink()]);
     for (const s of started3) if (s.status === 'fulfilled') cleanups.push(() => s.value.stop());
     const failed = started3.find((s) => s.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
@@ -202,6 +203,10 @@ async function main(): Promise<number> {
     rawBaseline({ dovecot, user: USER, password: PASSWORD, sink, expected: config.backlog, mails: rawMails, smtpConnections: config.smtpConnections, progressEvery: config.progressEvery, stallMs: config.stallMs, tmpDir: tmp }));
   log(`  ${raw.perS.toFixed(0)} messages/s (${raw.seconds.toFixed(1)} s)`);
 
+  if (args['pg-stats']) {
+    await db.db.execute(sql`create extension if not exists pg_stat_statements`);
+    await db.db.execute(sql`select pg_stat_statements_reset()`);
+  }
   const profileDir = args.profile ? path.join(runDir, 'profile') : null;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const backlog = await phase(`backlog_replies_per_s: Mailgrant starts with ${config.backlog} replies waiting`, () =>
@@ -215,6 +220,12 @@ async function main(): Promise<number> {
       },
     }));
   log(`  ${backlog.perS.toFixed(0)} replies/s (${backlog.seconds.toFixed(1)} s after a ${backlog.startupMs.toFixed(0)} ms start), RSS peak ${backlog.rssPeakMb.toFixed(0)} MB`);
+  if (args['pg-stats']) {
+    const rows = await db.db.execute(sql`select calls, round(total_exec_time::numeric, 1) as total_ms, round(mean_exec_time::numeric, 3) as mean_ms, rows, left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 160) as query from pg_stat_statements order by total_exec_time desc limit 30`);
+    const text = (rows as unknown as Record<string, unknown>[]).map((r) => `${String(r.calls).padStart(7)} ${String(r.total_ms).padStart(9)} ms ${String(r.mean_ms).padStart(8)} ms/call ${String(r.rows).padStart(7)} rows  ${r.query}`).join('\n');
+    writeFileSync(path.join(runDir, 'pg-stats.txt'), `${text}\n`);
+    log(`  statements during the backlog (pg_stat_statements, by total time):\n${text}`);
+  }
   // Checked in SQL on the schema rather than through a repo: the benchmark must not trust the code it measures.
   const [done] = await db.db
     .select({ n: sql<number>`count(*)::int` })

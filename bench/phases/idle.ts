@@ -38,8 +38,13 @@ export async function measureIdleNotify(dovecot: DovecotServer, user: string, sa
       await within(seen, 10_000, `Dovecot to notify the IDLE client of message ${i + 1}`);
       out.push(now() - t0);
       exists = null;
-      // Let Dovecot settle between samples, at varying points of its own timers.
-      await delay(50 + Math.random() * 150);
+      // Dovecot tells an IDLE client of a change when a 500 ms timer started by the first change
+      // fires (NOTIFY_DELAY_MSECS in its source), and its own handling of the notification
+      // starts that timer again. An APPEND inside that window is told early: with 50–200 ms
+      // pauses here the median was ~370 ms, with quiet pauses a steady ~504 ms. A reply meets a
+      // quiet IDLE connection (Mailgrant's pickup is ~507 ms every time), so each sample waits
+      // for Dovecot to settle first, at a varying point.
+      await delay(700 + Math.random() * 150);
     }
     return { median: median(out), samples: out };
   } finally {

@@ -36,7 +36,8 @@ const START_TIMEOUT_MS = 60_000;
 
 let dbCounter = 0;
 
-export async function startPostgres(): Promise<PgServer> {
+/** `settings`: extra `-c name=value` server settings (the benchmark's statement statistics). */
+export async function startPostgres(o: { settings?: string[] } = {}): Promise<PgServer> {
   const postgresBin = await ensureDebianPackage('/usr/lib/postgresql/*/bin/postgres', 'postgresql');
   const binDir = path.dirname(postgresBin);
   const initdbBin = path.join(binDir, 'initdb');
@@ -83,6 +84,7 @@ export async function startPostgres(): Promise<PgServer> {
           '-c', 'jit=off',
           '-c', 'logging_collector=off',
           '-c', 'timezone=UTC',
+          ...(o.settings ?? []).flatMap((kv) => ['-c', kv]),
         ],
         cwd: dir,
         env,
