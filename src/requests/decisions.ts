@@ -23,6 +23,8 @@ export interface DecisionInput {
   eventKey: string;
   /** How approved people get the licence (CLI only): service plans turned off, the group that carries it. */
   assignment?: { disabledPlans?: readonly string[]; viaGroup?: string | null };
+  /** The request as the caller already read it `forUpdate` in this transaction: not read again. */
+  locked?: RequestWithPeople;
 }
 
 export interface DecisionResult {
@@ -44,7 +46,7 @@ export interface DecisionResult {
 export async function applyDecisions(repos: Repos, deps: DomainDeps, input: DecisionInput): Promise<DecisionResult> {
   const rules = deps.rules();
   const now = deps.clock();
-  const request = await repos.requests.get(input.requestId, { forUpdate: true });
+  const request = input.locked?.id === input.requestId ? input.locked : await repos.requests.get(input.requestId, { forUpdate: true });
   if (!request) throw new MailgrantError('not_found', `Request ${input.requestId} does not exist.`);
   const product = rules.product(request.productId);
   const byEmail = new Map(request.people.map((p) => [p.email, p]));

@@ -108,6 +108,7 @@ export async function handleReply(repos: Repos, deps: DomainDeps, mail: ReplyMai
   const decisions = interpretation.kind === 'decision' ? interpretation.decisions : request.people.map((p) => ({ user: p.email, verdict: p.verdict! }));
   const result = await applyDecisions(repos, deps, {
     requestId: request.id,
+    locked: request,
     decisions,
     decider: from,
     channel: 'email',

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAIL_KINDS, type MailDataByKind, type MailKind } from '../../src/mail/outbound/mail-data.js';
 import { BUNDLED_TEMPLATES_DIR, createRenderer, mjmlRunCount, renderMjmlPerMail, type Renderer } from '../../src/mail/outbound/render.js';
 import { replyNameFor } from '../../src/mail/outbound/helpers.js';
+import { squeezeIndentation } from '../../src/mail/outbound/compile.js';
 import { sampleData, sampleUnclearReasons } from '../../src/mail/outbound/sample-data.js';
 import { isMailgrantError, type MailgrantError } from '../../src/shared/errors.js';
 import { LOCALES } from '../../src/shared/locale.js';
@@ -248,6 +249,28 @@ describe('compile once', () => {
     expect(slow.subject).toBe(fast.subject);
     expect(slow.text).toBe(fast.text);
     expect(slow.html).toContain('申請 #1042');
+  });
+});
+
+describe('indentation', () => {
+  it('drops MJML\'s indentation, keeping every line break and the comment\'s own spacing', () => {
+    const r = createRenderer({ templatesDir: BUNDLED_TEMPLATES_DIR });
+    const comment = 'line one\n    indented two\n\n\nafter blanks';
+    const m = r.render('receipt', { ...sampleData('receipt', 'en'), comment });
+    const around = m.html.replace(esc(comment), '');
+    expect(around).not.toMatch(/\n[ \t]+/);
+    // Data goes in after the squeeze: a decider's comment keeps its spaces and blank lines.
+    expect(m.html).toContain(esc(comment));
+    const slow = renderMjmlPerMail({ templatesDir: BUNDLED_TEMPLATES_DIR }, 'receipt', { ...sampleData('receipt', 'en'), comment });
+    expect(slow.html).toBe(m.html);
+  });
+
+  it('leaves a template with preformatted text as MJML wrote it', () => {
+    const pre = '<div>\n  <pre>\n    keep\n  </pre>\n</div>';
+    expect(squeezeIndentation(pre)).toBe(pre);
+    const wrap = '<div style="white-space: pre-wrap">\n  keep\n</div>';
+    expect(squeezeIndentation(wrap)).toBe(wrap);
+    expect(squeezeIndentation('<div style="white-space:pre-line">\n    a\n\n    b\n</div>')).toBe('<div style="white-space:pre-line">\na\nb\n</div>');
   });
 });
 

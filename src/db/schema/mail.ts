@@ -35,6 +35,9 @@ export const inboundMessages = pgTable(
     uniqueIndex('inbound_raw_hash').on(t.rawHash),
     uniqueIndex('inbound_mailbox_uid').on(t.mailbox, t.uidValidity, t.uid).where(sql`${t.uid} is not null`),
     index('inbound_received').on(t.receivedAt),
+    // The reply → outcome latency metric looks up the reply that completed a request, once per
+    // outcome mail sent; without this it scanned a day of inbound messages each time.
+    index('inbound_request').on(t.requestId, t.receivedAt),
   ],
 );
 

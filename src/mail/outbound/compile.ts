@@ -66,7 +66,23 @@ export function runMjml(source: string, lines: readonly SourceLine[], file: stri
     const origin = at(firstIssue.line);
     throw templateError(origin?.file ?? file, origin?.line ?? null, `invalid MJML: ${firstIssue.message}`);
   }
-  return result.html;
+  return squeezeIndentation(result.html);
+}
+
+/** Markup where leading spaces on a line are shown as they are. */
+const PRESERVES_SPACES = /<(pre|textarea)\b|white-space\s*:\s*(pre|pre-wrap|break-spaces)(?![-\w])/i;
+
+/**
+ * MJML indents its output for reading: a quarter of every mail's bytes, paid for again by the
+ * quoted-printable encoding, the outbox row and the SMTP transfer of each mail. A browser
+ * collapses that indentation to the one space the line break already gives (`pre-line` keeps
+ * the line break and collapses the spaces too), so leading spaces and blank lines go. A template
+ * with preformatted text anywhere is left exactly as MJML wrote it. Runs at compile time, on the
+ * template; the data put in by Handlebars at render time is never touched.
+ */
+export function squeezeIndentation(html: string): string {
+  if (PRESERVES_SPACES.test(html)) return html;
+  return html.replace(/\n[ \t]+/g, '\n').replace(/\n{2,}/g, '\n');
 }
 
 function handlebarsOptions(escapeHtml: boolean): CompileOptions {

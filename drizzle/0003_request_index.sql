@@ -1,0 +1,1 @@
+CREATE INDEX "inbound_request" ON "inbound_messages" USING btree ("request_id","received_at");
