@@ -15,7 +15,7 @@ import { createSmtpIntake, type SmtpIntake } from './mail/inbound/smtp-intake.js
 import { createMailComposer } from './mail/outbound/compose.js';
 import { createDispatcher, type Dispatcher } from './mail/outbound/dispatcher.js';
 import { trialRenderOverrides } from './mail/outbound/preview.js';
-import { BUNDLED_TEMPLATES_DIR, createRenderer, type Renderer } from './mail/outbound/render.js';
+import { BUNDLED_TEMPLATES_DIR, createRendererOffThread, type Renderer } from './mail/outbound/render.js';
 import { createFileTransport, createSmtpTransport, type Transport } from './mail/outbound/transport.js';
 import { countInbound } from './metrics/count-inbound.js';
 import { instrumentStore } from './metrics/instrument-store.js';
@@ -80,7 +80,7 @@ export async function createApp(o: AppOptions): Promise<App> {
   let current: Rules = rules;
   const getRules = () => current;
 
-  const renderer = o.renderer ?? createRenderer({ templatesDir: BUNDLED_TEMPLATES_DIR, overridesDir: env.templatesDir });
+  const renderer = o.renderer ?? (await createRendererOffThread({ templatesDir: BUNDLED_TEMPLATES_DIR, overridesDir: env.templatesDir }));
   if (!o.renderer && env.templatesDir) trialRenderOverrides(renderer, env.templatesDir);
   for (const file of renderer.unusedOverrides) {
     logger.warn({ file }, `the template override ${file} replaces no bundled template (misspelt name?) and is ignored`);

@@ -1,4 +1,3 @@
-import { authenticate as mailauth } from 'mailauth';
 import type { InboundMessage } from './parse.js';
 
 /**
@@ -75,6 +74,9 @@ export async function authenticateReply(raw: Buffer, msg: InboundMessage, policy
     }
   }
   try {
+    // Loaded on first use: mailauth and its DNS and crypto stack are ~37 MB resident, and most
+    // organisations either trust their gateway's Authentication-Results or do not require it.
+    const { authenticate: mailauth } = await import('mailauth');
     const res = await mailauth(raw, {
       ip: envelope.ip,
       helo: envelope.helo,

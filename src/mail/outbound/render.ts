@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOCALES, type Locale } from '../../shared/locale.js';
-import { compilePart, compileTemplate, loadExpanded, runMjml, type CompiledTemplate } from './compile.js';
+import { checkTemplate, compilePart, finishTemplate, loadExpanded, mjmlHtml, runMjml, runMjmlOffThread, type CheckedTemplate, type CompiledTemplate } from './compile.js';
 import { createHandlebarsEnv } from './helpers.js';
 import { MAIL_KINDS, type MailDataByKind, type MailKind, type RenderedMail } from './mail-data.js';
 import { resolveFile, templateError, type SourceLine, type TemplateRoots } from './template-files.js';
@@ -73,38 +73,69 @@ function renderWith(t: CompiledTemplate, data: object): RenderedMail {
   return { subject, html, text: cleanText(t.text(data)) };
 }
 
-export function createRenderer(opts: RendererOptions): Renderer {
+/** Every template file a renderer needs, read and checked, before MJML runs on any of them. */
+interface RendererPlan {
+  roots: TemplateRoots;
+  env: ReturnType<typeof createHandlebarsEnv>;
+  partialCache: Map<string, SourceLine[]>;
+  /** Each file once, in the order first needed: a fallback reuses the English file. */
+  files: Map<string, CheckedTemplate>;
+  /** `<locale>/<kind>` → the file that serves it. */
+  slots: Map<string, string>;
+  templates: TemplateEntry[];
+}
+
+function planRenderer(opts: RendererOptions): RendererPlan {
   const roots = rootsOf(opts);
   const env = createHandlebarsEnv();
   const partialCache = new Map<string, SourceLine[]>();
-  const byFile = new Map<string, CompiledTemplate>();
-  const table = new Map<string, CompiledTemplate>();
+  const files = new Map<string, CheckedTemplate>();
+  const slots = new Map<string, string>();
   const templates: TemplateEntry[] = [];
-
   for (const kind of MAIL_KINDS) {
     for (const locale of LOCALES) {
       const found = locate(roots, kind, locale);
       if (!found) throw templateError(path.join(roots.bundled, `en/${kind}.mjml`), null, `missing: no template for "${kind}" in ${locale} nor in en`);
-      // A fallback reuses the English compilation; each file is compiled exactly once.
-      let compiled = byFile.get(found.file);
-      if (!compiled) {
-        compiled = compileTemplate(env, loadExpanded(roots, found.locale, found.file, partialCache));
-        byFile.set(found.file, compiled);
-      }
-      table.set(`${locale}/${kind}`, compiled);
+      if (!files.has(found.file)) files.set(found.file, checkTemplate(env, loadExpanded(roots, found.locale, found.file, partialCache)));
+      slots.set(`${locale}/${kind}`, found.file);
       templates.push({ kind, locale, file: found.file, fallback: found.locale !== locale });
     }
   }
+  return { roots, env, partialCache, files, slots, templates };
+}
 
+function buildRenderer(plan: RendererPlan, htmlOf: (file: string, checked: CheckedTemplate) => string): Renderer {
+  const byFile = new Map<string, CompiledTemplate>();
+  for (const [file, checked] of plan.files) byFile.set(file, finishTemplate(plan.env, checked, htmlOf(file, checked)));
+  const table = new Map<string, CompiledTemplate>();
+  for (const [slot, file] of plan.slots) table.set(slot, byFile.get(file)!);
   return {
-    templates,
-    unusedOverrides: unusedOverrides(roots.overrides, new Set([...byFile.keys(), ...partialCache.keys()])),
+    templates: plan.templates,
+    unusedOverrides: unusedOverrides(plan.roots.overrides, new Set([...plan.files.keys(), ...plan.partialCache.keys()])),
     render<K extends MailKind>(kind: K, data: MailDataByKind[K]): RenderedMail {
       const compiled = table.get(`${data.locale}/${kind}`) ?? table.get(`en/${kind}`);
       if (!compiled) throw templateError(kind, null, `no template for mail kind "${kind}"`);
       return renderWith(compiled, data);
     },
   };
+}
+
+/** Compiles every template in this thread (CLI commands, tests): MJML stays loaded afterwards. */
+export function createRenderer(opts: RendererOptions): Renderer {
+  return buildRenderer(planRenderer(opts), (file, c) => runMjml(c.mjmlSource, c.expanded.body, file));
+}
+
+/**
+ * The same renderer, with MJML run in a worker thread that exits when done (see
+ * `runMjmlOffThread`): for the daemon, whose memory should not hold MJML for its whole life.
+ * Errors are the same as `createRenderer`'s, naming the file and line.
+ */
+export async function createRendererOffThread(opts: RendererOptions): Promise<Renderer> {
+  const plan = planRenderer(opts);
+  const checked = [...plan.files.values()];
+  const outcomes = await runMjmlOffThread(checked.map((c) => c.mjmlSource));
+  const byFile = new Map(checked.map((c, i) => [c.expanded.file, outcomes[i]!]));
+  return buildRenderer(plan, (file, c) => mjmlHtml(byFile.get(file)!, c.expanded.body, file));
 }
 
 function unusedOverrides(dir: string | null, used: ReadonlySet<string>): string[] {
