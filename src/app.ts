@@ -11,7 +11,7 @@ import { runRetention } from './jobs/retention.js';
 import { createScheduler, type Scheduler } from './jobs/scheduler.js';
 import { createImapIntake, type ImapIntake } from './mail/inbound/imap-intake.js';
 import { createInboundPipeline, type InboundPipeline } from './mail/inbound/pipeline.js';
-import { createSmtpIntake, type SmtpIntake } from './mail/inbound/smtp-intake.js';
+import type { SmtpIntake } from './mail/inbound/smtp-intake.js';
 import { createMailComposer } from './mail/outbound/compose.js';
 import { createDispatcher, type Dispatcher } from './mail/outbound/dispatcher.js';
 import { trialRenderOverrides } from './mail/outbound/preview.js';
@@ -128,9 +128,10 @@ export async function createApp(o: AppOptions): Promise<App> {
     },
   });
   const pipeline = countInbound(createInboundPipeline({ store, domain, logger: logger.child({ component: 'pipeline' }), onOutbox: () => dispatcher.kick(), resolver: o.resolver, faults, keepQuarantined }), metrics);
-  const imap = env.imap ? createImapIntake({ settings: env.imap, pipeline, logger, maxMessageBytes: env.maxMessageBytes, metrics, liveness, faults }) : null;
+  const imap = env.imap ? createImapIntake({ settings: env.imap, pipeline, logger, maxMessageBytes: env.maxMessageBytes, concurrency: env.imap.concurrency, metrics, liveness, faults }) : null;
   const smtpIntake = env.smtpIntake
-    ? createSmtpIntake({ ...env.smtpIntake, pipeline, logger, maxMessageBytes: env.maxMessageBytes })
+    ? // Loaded only when the intake is on (smtp-server and its TLS stack are ~15 MB resident).
+      (await import('./mail/inbound/smtp-intake.js')).createSmtpIntake({ ...env.smtpIntake, pipeline, logger, maxMessageBytes: env.maxMessageBytes })
     : null;
   const scheduler = createScheduler({
     jobs: [{ name: 'retention', schedule: env.retentionSchedule, run: () => runRetention({ db: db.db, rules: getRules, clock, logger }) }],

@@ -17,6 +17,8 @@ export interface ImapSettings {
   readonly quarantineMailbox: string;
   /** Safety-net search interval for when IDLE misses a notification. */
   readonly pollIntervalMs: number;
+  /** Messages of a fetched batch handled at the same time (IMAP_CONCURRENCY). */
+  readonly concurrency: number;
   /** Upper bound of the reconnect backoff (IMAP_RECONNECT_MAX_SECONDS). */
   readonly reconnectMaxMs: number;
   /** A connection silent this long is treated as dead (a blackholed link never closes by itself). */
@@ -93,6 +95,7 @@ export function parseEnv(env: NodeJS.ProcessEnv, cwd = process.cwd()): Env {
     processedMailbox: str('IMAP_PROCESSED_MAILBOX') ?? 'Processed',
     quarantineMailbox: str('IMAP_QUARANTINE_MAILBOX') ?? 'Quarantine',
     pollIntervalMs: int('IMAP_POLL_SECONDS', 60) * 1000,
+    concurrency: int('IMAP_CONCURRENCY', 4),
     reconnectMaxMs: int('IMAP_RECONNECT_MAX_SECONDS', 60) * 1000,
     socketTimeoutMs: int('IMAP_SOCKET_TIMEOUT_SECONDS', 300) * 1000,
   });
@@ -145,7 +148,7 @@ function listenAddress(name: string, value: string, example: string, problems: s
 function parseImapUrl(
   value: string | null,
   problems: string[],
-  extra: Pick<ImapSettings, 'processedMailbox' | 'quarantineMailbox' | 'pollIntervalMs' | 'reconnectMaxMs' | 'socketTimeoutMs' | 'allowInvalidCerts'>,
+  extra: Pick<ImapSettings, 'processedMailbox' | 'quarantineMailbox' | 'pollIntervalMs' | 'concurrency' | 'reconnectMaxMs' | 'socketTimeoutMs' | 'allowInvalidCerts'>,
 ): ImapSettings | null {
   if (!value) return null;
   let url: URL;

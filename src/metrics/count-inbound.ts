@@ -9,6 +9,15 @@ export function countInbound(pipeline: InboundPipeline, metrics: Pick<Metrics, '
       metrics.inboundHandled(source.source, result);
       return result;
     },
+    handleMany(items, o) {
+      return pipeline.handleMany(items, {
+        ...o,
+        onResult: (i, result) => {
+          metrics.inboundHandled(items[i]!.source.source, result);
+          o.onResult?.(i, result);
+        },
+      });
+    },
     async quarantineUnread(source, reason) {
       const result = await pipeline.quarantineUnread(source, reason);
       metrics.inboundHandled(source.source, result);

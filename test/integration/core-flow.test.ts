@@ -133,6 +133,38 @@ describe.each(['pglite', 'postgres'] as const)('core flow on %s', (driver) => {
     expect((await outbox()).filter((m) => m.kind.startsWith('outcome-'))).toHaveLength(3);
   });
 
+  it('a batch handled four at a time keeps one decider\'s replies in order and decides every request once', async () => {
+    const a = await requestForThree();
+    const others = [];
+    for (const who of ['Bob Smith <bob@contoso.example>', 'Carol Jones <carol@contoso.example>']) {
+      const r = await deliver({ from: who, subject: 'Visio please', text: 'I need Visio.' });
+      const share = (await mailsTo('dana@contoso.example', 'shared-request')).find((m) => m.requestId === r.requestId)!;
+      others.push({ requestId: r.requestId!, token: share.secrets![TOKEN_PLACEHOLDER]!, shareText: share.text });
+    }
+    const mail = (token: string, answer: string, original: string) =>
+      buildMail({ from: 'dana@contoso.example', to: `licenses+${token}@contoso.example`, subject: 'Re: Licence request', text: quoteBelow(answer, original) });
+    // Dana first approves everyone on the first request, then changes her mind: the first reply
+    // must be the one that counts, as it would be handled one at a time.
+    const items = [
+      await mail(a.token, 'approve', a.shareText),
+      await mail(others[0]!.token, 'deny', others[0]!.shareText),
+      await mail(a.token, 'deny all', a.shareText),
+      await mail(others[1]!.token, 'approve', others[1]!.shareText),
+      await mail(a.token, 'deny bob', a.shareText),
+    ].map((raw, i) => ({ raw, source: { source: 'imap' as const, mailbox: 'INBOX', uidValidity: 1, uid: 100 + i } }));
+    const order: number[] = [];
+    const results = await app.pipeline.handleMany(items, { concurrency: 4, keepGoing: () => true, onResult: (i) => order.push(i) });
+    expect(results.map((r) => r?.action)).toEqual(['decision-recorded', 'decision-recorded', 'already-decided', 'decision-recorded', 'already-decided']);
+    // Within the first request's lane, the replies were handled in the order given.
+    expect(order.filter((i) => [0, 2, 4].includes(i))).toEqual([0, 2, 4]);
+    expect((await people(a.requestId)).map((p) => p.verdict)).toEqual(['approve', 'approve', 'approve']);
+    expect((await people(others[0]!.requestId)).map((p) => p.verdict)).toEqual(['deny']);
+    expect((await people(others[1]!.requestId)).map((p) => p.verdict)).toEqual(['approve']);
+    // Stopping: nothing more is started, and what was not tried says so.
+    const more = [await mail(a.token, 'approve', a.shareText)].map((raw) => ({ raw, source: { source: 'imap' as const, mailbox: 'INBOX', uidValidity: 1, uid: 200 } }));
+    expect(await app.pipeline.handleMany(more, { concurrency: 4, keepGoing: () => false })).toEqual([null]);
+  });
+
   it('the same message delivered twice is handled once', async () => {
     const raw = await buildMail({ from: 'alice@contoso.example', to: MAILBOX, subject: 'Visio please', text: 'Visio for me' });
     expect((await app.pipeline.handle(raw, { source: 'smtp' })).status).toBe('done');

@@ -24,6 +24,8 @@ export interface ImapIntakeOptions {
   maxMessageBytes: number;
   /** Messages fetched per round trip when draining a backlog. */
   batchSize?: number;
+  /** Messages of a batch handled at the same time (IMAP_CONCURRENCY); see `InboundPipeline.handleMany`. */
+  concurrency?: number;
   /** A connection that stayed up this long resets the reconnect backoff. */
   stableAfterMs?: number;
   /** Only one instance reads a mailbox: the one holding this role. */
@@ -48,7 +50,8 @@ export function reconnectDelayMs(failures: number, maxMs = 60_000): number {
 export function createImapIntake(o: ImapIntakeOptions): ImapIntake {
   const s = o.settings;
   const log = o.logger.child({ component: 'imap', host: s.host, mailbox: s.mailbox });
-  const batchSize = o.batchSize ?? 100;
+  const batchSize = o.batchSize ?? 25;
+  const concurrency = o.concurrency ?? 4;
   const stableAfterMs = o.stableAfterMs ?? 60_000;
   let running = false;
   let loop: Promise<void> | null = null;
@@ -141,16 +144,21 @@ export function createImapIntake(o: ImapIntakeOptions): ImapIntake {
         log.warn({ uid, size: sizes.get(uid) }, 'message over the size limit; quarantined unread');
         await o.pipeline.quarantineUnread({ source: 'imap', mailbox: s.mailbox, uidValidity, uid, size: sizes.get(uid) ?? 0 }, `over the ${o.maxMessageBytes}-byte limit`);
       }
-      for (const { uid, raw } of sources) {
-        // On shutdown only the message in hand finishes; the rest of a fetched batch stays in the
-        // mailbox for the next start (a batch of 100 could otherwise outlast the 10 s stop limit).
-        if (!running) break;
-        const r = await o.pipeline.handle(raw, { source: 'imap', mailbox: s.mailbox, uidValidity, uid });
-        if (r.status === 'done') o.faults?.('after-commit');
-        if (r.status === 'done' || r.status === 'duplicate') processed.push(uid);
-        else if (r.status === 'quarantined') quarantined.push(uid);
-        // 'failed' stays in the mailbox and is tried again at the next scan.
-      }
+      // On shutdown only the messages in hand finish (at most `concurrency`); the rest of a
+      // fetched batch stays in the mailbox for the next start (a whole batch could otherwise
+      // outlast the 10 s stop limit).
+      const src = (uid: number) => ({ source: 'imap' as const, mailbox: s.mailbox, uidValidity, uid });
+      await o.pipeline.handleMany(sources.map(({ uid, raw }) => ({ raw, source: src(uid) })), {
+        concurrency,
+        keepGoing: () => running,
+        onResult: (i, r) => {
+          const uid = sources[i]!.uid;
+          if (r.status === 'done') o.faults?.('after-commit');
+          if (r.status === 'done' || r.status === 'duplicate') processed.push(uid);
+          else if (r.status === 'quarantined') quarantined.push(uid);
+          // 'failed' stays in the mailbox and is tried again at the next scan.
+        },
+      });
       // The database already holds the truth; flags and moves are only a hint for later scans,
       // so a failure here is logged and the next scan's deduplication covers it.
       await moveAll(c, processed, s.processedMailbox);

@@ -34,8 +34,25 @@ export interface HandleResult {
   error?: string;
 }
 
+export interface ManyOptions {
+  /** Messages handled at the same time, each in its own transaction. */
+  concurrency: number;
+  /** Asked before each message is started: false leaves the rest untried (shutdown). */
+  keepGoing: () => boolean;
+  /** Called as each message is done, before the next of its lane starts. */
+  onResult?: (index: number, result: HandleResult) => void;
+}
+
 export interface InboundPipeline {
   handle(raw: Buffer, source: InboundSource): Promise<HandleResult>;
+  /**
+   * A fetched batch: parsed first, then handled `concurrency` at a time. Messages that could
+   * affect one another keep their order: those carrying the same reply token (one decider on one
+   * request: "approve" then "sorry, deny bob") and, for everything else, those from the same
+   * sender, are handled one after another in the order given. Returns one result per item, or
+   * null for one not tried because `keepGoing` said stop.
+   */
+  handleMany(items: readonly { raw: Buffer; source: InboundSource }[], o: ManyOptions): Promise<(HandleResult | null)[]>;
   /**
    * Records a message that is not read at all (over the size limit) as quarantined and tells
    * the admins, so that it is not only a line in a log.
@@ -116,79 +133,149 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
       return quarantine(identity, `${reason} (${src.size} bytes)`, 'too-large', src, null);
     },
 
-    async handle(raw, src) {
-      const rawHash = sha256(raw);
-      const identity: InboundIdentity = {
-        source: src.source, mailbox: src.mailbox ?? null, uidValidity: src.uidValidity ?? null, uid: src.uid ?? null,
-        rawHash, messageId: null, fromAddress: null, subject: null, receivedAt: deps.domain.clock(),
+    handle: async (raw, src) => finish(await prepare(raw, src)),
+
+    async handleMany(items, o) {
+      const prepared: Prepared[] = [];
+      for (const it of items) {
+        if (!o.keepGoing()) break;
+        prepared.push(await prepare(it.raw, it.source));
+      }
+      // Lanes keep the order of messages that could affect one another; lanes run side by side.
+      const lanes = new Map<string, number[]>();
+      prepared.forEach((p, i) => {
+        const key = laneOf(p, i);
+        const lane = lanes.get(key);
+        if (lane) lane.push(i);
+        else lanes.set(key, [i]);
+      });
+      const results: (HandleResult | null)[] = items.map(() => null);
+      const queue = [...lanes.values()];
+      const worker = async () => {
+        for (let lane = queue.shift(); lane; lane = queue.shift()) {
+          for (const i of lane) {
+            if (!o.keepGoing()) return;
+            const r = await finish(prepared[i]!);
+            results[i] = r;
+            o.onResult?.(i, r);
+          }
+        }
       };
-      const log = deps.logger.child({ rawHash: rawHash.slice(0, 16), uid: src.uid ?? undefined });
-      let msg: InboundMessage | null = null;
-      try {
-        msg = await parseMessage(raw);
-        identity.messageId = msg.messageId;
-        identity.fromAddress = msg.from;
-        identity.subject = msg.subject.slice(0, 500);
-      } catch (err) {
-        // Unreadable mail may still be someone's real reply: it goes where a person looks.
-        const reason = `the message could not be parsed: ${(err as Error).message}`;
-        log.warn({ err: (err as Error).message }, 'message could not be parsed; quarantined');
-        return quarantine(identity, reason, 'malformed', src, raw);
-      }
-      try {
-        const result = await deps.store.transaction(async (repos) => {
-          const id = await repos.inbound.claim(identity);
-          if (id === null) {
-            // A copy of a quarantined message (re-delivered, or left behind when the move to the
-            // quarantine mailbox failed) goes where the first one went, not among the handled ones.
-            const prior = await repos.inbound.findByHash(rawHash);
-            return { status: prior?.status === 'quarantined' ? ('quarantined' as const) : ('duplicate' as const) };
-          }
-          const outcome = msg ? await route(msg, raw, src, id, repos) : { classification: 'malformed', action: 'ignored', requestId: null };
-          await repos.inbound.finish(id, { ...outcome, at: deps.domain.clock() });
-          deps.faults?.('before-commit');
-          return { status: 'done' as const, ...outcome };
-        });
-        if (result.status === 'done') {
-          deps.faults?.('after-outbox-commit');
-          log.info({ messageId: msg?.messageId, from: msg?.from, classification: result.classification, action: result.action, requestId: result.requestId ?? undefined }, 'inbound message handled');
-          deps.onOutbox();
-        } else {
-          log.debug({ messageId: msg?.messageId }, 'message already handled');
-        }
-        return result;
-      } catch (err) {
-        const error = describeFailure(err);
-        log.error({ err, messageId: msg?.messageId }, 'handling an inbound message failed');
-        try {
-          const f = await deps.store.repos.inbound.recordFailure(identity, error, quarantineAfter);
-          if (f.quarantined && src.source !== 'imap') await deps.keepQuarantined?.(rawHash, raw);
-          if (f.quarantined) {
-            await deps.store.transaction((repos) =>
-              alertAdmins(repos, deps.domain, {
-                title: 'A message could not be handled and was quarantined',
-                lines: [
-                  `From: ${identity.fromAddress ?? 'unknown'}`,
-                  `Subject: ${identity.subject ?? ''}`,
-                  `Message-ID: ${identity.messageId ?? 'none'}`,
-                  `Attempts: ${f.attempts}`,
-                  `Last error: ${error}`,
-                  src.source === 'imap' ? `It was moved to the quarantine mailbox.` : `The sender was asked to try again later.`,
-                ],
-                dedupeKey: `quarantine:${rawHash}`,
-              }),
-            );
-            deps.onOutbox();
-            log.error({ attempts: f.attempts, messageId: identity.messageId }, 'message quarantined after repeated failures; admins told');
-          }
-          return { status: f.quarantined ? 'quarantined' : 'failed', error };
-        } catch (recordErr) {
-          log.error({ err: recordErr, messageId: msg?.messageId }, 'could not record the failure either');
-          return { status: 'failed', error };
-        }
-      }
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency, queue.length)) }, worker));
+      return results;
     },
   };
+
+  interface Prepared {
+    raw: Buffer;
+    src: InboundSource;
+    identity: InboundIdentity;
+    log: Logger;
+    /** null: the message could not be parsed (it is quarantined). */
+    msg: InboundMessage | null;
+    parseError: string | null;
+  }
+
+  /** Outside any transaction: the hash that names the message, and the parsed message. */
+  async function prepare(raw: Buffer, src: InboundSource): Promise<Prepared> {
+    const rawHash = sha256(raw);
+    const identity: InboundIdentity = {
+      source: src.source, mailbox: src.mailbox ?? null, uidValidity: src.uidValidity ?? null, uid: src.uid ?? null,
+      rawHash, messageId: null, fromAddress: null, subject: null, receivedAt: deps.domain.clock(),
+    };
+    const log = deps.logger.child({ rawHash: rawHash.slice(0, 16), uid: src.uid ?? undefined });
+    try {
+      const msg = await parseMessage(raw);
+      identity.messageId = msg.messageId;
+      identity.fromAddress = msg.from;
+      identity.subject = msg.subject.slice(0, 500);
+      return { raw, src, identity, log, msg, parseError: null };
+    } catch (err) {
+      return { raw, src, identity, log, msg: null, parseError: (err as Error).message };
+    }
+  }
+
+  /** Which lane a message goes in (see `handleMany`). */
+  function laneOf(p: Prepared, index: number): string {
+    if (!p.msg) return `unparsed:${index}`;
+    const token = replyTokens(p.msg)[0];
+    if (token) return `token:${token}`;
+    return `from:${(p.msg.from ?? '').toLowerCase()}`;
+  }
+
+  function replyTokens(msg: InboundMessage): string[] {
+    const rules = deps.domain.rules();
+    return [
+      ...tokensFromAddresses(msg.recipients, rules.organization.mailbox),
+      ...tokensFromMessageIds([...msg.inReplyTo, ...msg.references], rules.organization.domain),
+    ];
+  }
+
+  async function finish(p: Prepared): Promise<HandleResult> {
+    const { raw, src, identity, log, msg } = p;
+    const rawHash = identity.rawHash;
+    // Received when its handling begins, not when its batch was parsed: the time to handle a
+    // reply (and the metrics built on it) must not include its wait behind the rest of a batch.
+    identity.receivedAt = deps.domain.clock();
+    if (!msg) {
+      // Unreadable mail may still be someone's real reply: it goes where a person looks.
+      const reason = `the message could not be parsed: ${p.parseError}`;
+      log.warn({ err: p.parseError }, 'message could not be parsed; quarantined');
+      return quarantine(identity, reason, 'malformed', src, raw);
+    }
+    try {
+      const result = await deps.store.transaction(async (repos) => {
+        const id = await repos.inbound.claim(identity);
+        if (id === null) {
+          // A copy of a quarantined message (re-delivered, or left behind when the move to the
+          // quarantine mailbox failed) goes where the first one went, not among the handled ones.
+          const prior = await repos.inbound.findByHash(rawHash);
+          return { status: prior?.status === 'quarantined' ? ('quarantined' as const) : ('duplicate' as const) };
+        }
+        const outcome = msg ? await route(msg, raw, src, id, repos) : { classification: 'malformed', action: 'ignored', requestId: null };
+        await repos.inbound.finish(id, { ...outcome, at: deps.domain.clock() });
+        deps.faults?.('before-commit');
+        return { status: 'done' as const, ...outcome };
+      });
+      if (result.status === 'done') {
+        deps.faults?.('after-outbox-commit');
+        log.info({ messageId: msg?.messageId, from: msg?.from, classification: result.classification, action: result.action, requestId: result.requestId ?? undefined }, 'inbound message handled');
+        deps.onOutbox();
+      } else {
+        log.debug({ messageId: msg?.messageId }, 'message already handled');
+      }
+      return result;
+    } catch (err) {
+      const error = describeFailure(err);
+      log.error({ err, messageId: msg?.messageId }, 'handling an inbound message failed');
+      try {
+        const f = await deps.store.repos.inbound.recordFailure(identity, error, quarantineAfter);
+        if (f.quarantined && src.source !== 'imap') await deps.keepQuarantined?.(rawHash, raw);
+        if (f.quarantined) {
+          await deps.store.transaction((repos) =>
+            alertAdmins(repos, deps.domain, {
+              title: 'A message could not be handled and was quarantined',
+              lines: [
+                `From: ${identity.fromAddress ?? 'unknown'}`,
+                `Subject: ${identity.subject ?? ''}`,
+                `Message-ID: ${identity.messageId ?? 'none'}`,
+                `Attempts: ${f.attempts}`,
+                `Last error: ${error}`,
+                src.source === 'imap' ? `It was moved to the quarantine mailbox.` : `The sender was asked to try again later.`,
+              ],
+              dedupeKey: `quarantine:${rawHash}`,
+            }),
+          );
+          deps.onOutbox();
+          log.error({ attempts: f.attempts, messageId: identity.messageId }, 'message quarantined after repeated failures; admins told');
+        }
+        return { status: f.quarantined ? 'quarantined' : 'failed', error };
+      } catch (recordErr) {
+        log.error({ err: recordErr, messageId: msg?.messageId }, 'could not record the failure either');
+        return { status: 'failed', error };
+      }
+    }
+  }
 
   async function route(msg: InboundMessage, raw: Buffer, src: InboundSource, inboundId: number, repos: Repos) {
     const rules: Rules = deps.domain.rules();
@@ -196,10 +283,7 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
     if (c.kind === 'automatic') return { classification: `automatic: ${c.reason}`, action: 'ignored', requestId: null };
     const from = msg.from!;
     const reply = extractReply({ text: msg.text, html: msg.html });
-    const tokens = [
-      ...tokensFromAddresses(msg.recipients, rules.organization.mailbox),
-      ...tokensFromMessageIds([...msg.inReplyTo, ...msg.references], rules.organization.domain),
-    ];
+    const tokens = replyTokens(msg);
     if (tokens.length > 0) {
       const auth = await authenticateReply(raw, msg, {
         required: rules.security.requireAuthentication, authservId: rules.security.authservId, resolver: deps.resolver,
