@@ -106,7 +106,7 @@ export function summary(d: {
     `IMAP latency (median): pickup ${round(i.pickupMs)} ms, transaction ${round(i.transactionMs)} ms, dispatch ${round(i.dispatchMs)} ms`,
     `SMTP intake latency (median): 250 after ${round(s.ack)} ms; pickup ${round(s.pickupMs)} ms, transaction ${round(s.transactionMs)} ms, dispatch ${round(s.dispatchMs)} ms`,
     `Backlog CPU seconds over ${round(cpu.wall ?? NaN)} s wall: ${cpuLine(cpu)}; ` +
-      `${round(d.backlog.db.transactionShare * 100)} % of the wall time inside handling transactions (avg ${round(d.backlog.db.avgTransactionMs)} ms each)`,
+      `handling transactions took ${round(d.backlog.db.transactionShare * 100)} % of the wall time summed over the concurrent transactions (avg ${round(d.backlog.db.avgTransactionMs)} ms each)`,
     `Raw baseline CPU seconds over ${round(d.raw.cpu_seconds.wall ?? NaN)} s wall: ${cpuLine(d.raw.cpu_seconds)}`,
     `Machine: ${m.cores} cores (${m.cpu_model}), ${m.memory_gb} GB; load average ${m.load_average_at_start[0]} at start, ${m.load_average_at_end[0]} at the end; ` +
       `other processes used ${round(otherShare * 100)} % of the machine during the backlog`,
