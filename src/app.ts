@@ -47,7 +47,7 @@ export interface App {
   setRules(rules: Rules): void;
   /** Starts intake, dispatch and jobs. Safe to call twice. */
   start(): Promise<void>;
-  /** Stops intake, finishes the message in hand, stops jobs, drains the outbox briefly, closes. Safe to call twice. */
+  /** Stops intake, finishes the messages in hand, stops jobs, drains the outbox briefly, closes. Safe to call twice. */
   stop(): Promise<void>;
 }
 

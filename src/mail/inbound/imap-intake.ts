@@ -290,7 +290,7 @@ export function createImapIntake(o: ImapIntakeOptions): ImapIntake {
       running = false;
       wake?.();
       backoff.wake();
-      // The message in hand finishes (scan checks `running` between messages). An IMAP command
+      // The messages in hand finish (handleMany checks `running` before each message). An IMAP command
       // stuck on a dead link would hold stop() until the socket timeout (minutes), so after a
       // grace period the connection is closed: that fails the command, not the database work.
       const grace = setTimeout(() => client?.close(), 3_000);
