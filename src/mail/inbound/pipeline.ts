@@ -151,17 +151,27 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
       });
       const results: (HandleResult | null)[] = items.map(() => null);
       const queue = [...lanes.values()];
+      // A failure that escapes `finish` (the database gone while recording a quarantine) stops
+      // every lane before its next message, so nothing is still running when this throws.
+      let failed = false;
       const worker = async () => {
         for (let lane = queue.shift(); lane; lane = queue.shift()) {
           for (const i of lane) {
-            if (!o.keepGoing()) return;
-            const r = await finish(prepared[i]!);
-            results[i] = r;
-            o.onResult?.(i, r);
+            if (failed || !o.keepGoing()) return;
+            try {
+              const r = await finish(prepared[i]!);
+              results[i] = r;
+              o.onResult?.(i, r);
+            } catch (err) {
+              failed = true;
+              throw err;
+            }
           }
         }
       };
-      await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency, queue.length)) }, worker));
+      const settled = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(o.concurrency, queue.length)) }, worker));
+      const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (rejected) throw rejected.reason;
       return results;
     },
   };
