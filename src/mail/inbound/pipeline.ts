@@ -183,6 +183,8 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
     log: Logger;
     /** null: the message could not be parsed (it is quarantined). */
     msg: InboundMessage | null;
+    /** Reply tokens found in its recipients and Message-ID references (none: not a reply). */
+    tokens: string[];
     parseError: string | null;
   }
 
@@ -199,16 +201,16 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
       identity.messageId = msg.messageId;
       identity.fromAddress = msg.from;
       identity.subject = msg.subject.slice(0, 500);
-      return { raw, src, identity, log, msg, parseError: null };
+      return { raw, src, identity, log, msg, tokens: replyTokens(msg), parseError: null };
     } catch (err) {
-      return { raw, src, identity, log, msg: null, parseError: (err as Error).message };
+      return { raw, src, identity, log, msg: null, tokens: [], parseError: (err as Error).message };
     }
   }
 
   /** Which lane a message goes in (see `handleMany`). */
   function laneOf(p: Prepared, index: number): string {
     if (!p.msg) return `unparsed:${index}`;
-    const token = replyTokens(p.msg)[0];
+    const token = p.tokens[0];
     if (token) return `token:${token}`;
     return `from:${(p.msg.from ?? '').toLowerCase()}`;
   }
@@ -242,7 +244,7 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
           const prior = await repos.inbound.findByHash(rawHash);
           return { status: prior?.status === 'quarantined' ? ('quarantined' as const) : ('duplicate' as const) };
         }
-        const outcome = msg ? await route(msg, raw, src, id, repos) : { classification: 'malformed', action: 'ignored', requestId: null };
+        const outcome = await route(msg, p.tokens, raw, src, id, repos);
         await repos.inbound.finish(id, { ...outcome, at: deps.domain.clock() });
         deps.faults?.('before-commit');
         return { status: 'done' as const, ...outcome };
@@ -287,13 +289,12 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
     }
   }
 
-  async function route(msg: InboundMessage, raw: Buffer, src: InboundSource, inboundId: number, repos: Repos) {
+  async function route(msg: InboundMessage, tokens: string[], raw: Buffer, src: InboundSource, inboundId: number, repos: Repos) {
     const rules: Rules = deps.domain.rules();
     const c = classify(msg, [rules.organization.mailbox]);
     if (c.kind === 'automatic') return { classification: `automatic: ${c.reason}`, action: 'ignored', requestId: null };
     const from = msg.from!;
     const reply = extractReply({ text: msg.text, html: msg.html });
-    const tokens = replyTokens(msg);
     if (tokens.length > 0) {
       const auth = await authenticateReply(raw, msg, {
         required: rules.security.requireAuthentication, authservId: rules.security.authservId, resolver: deps.resolver,
