@@ -40,6 +40,7 @@ export function distIsFresh(): boolean {
 
 export function commandFor(runner: Runner, cpuProfileDir: string | null): string[] {
   const prof = cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir] : [];
+  prof.push(...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean));
   if (runner === 'dist') {
     const entry = path.join(REPO_ROOT, 'dist/cli/index.js');
     if (!existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build" (or use --runner tsx)`);

@@ -2,9 +2,11 @@ import { createApp } from '../app.js';
 import type { Env } from '../config/env.js';
 import type { Logger } from '../shared/logger.js';
 import { startDaemonServices } from './daemon-services.js';
+import { tuneHeapGrowth } from './heap-growth.js';
 
 /** The daemon: migrate under a lock, start, and on SIGTERM/SIGINT stop cleanly (a second signal exits at once). */
 export async function startCommand(env: Env, logger: Logger): Promise<number> {
+  tuneHeapGrowth();
   // A signal while starting (compiling templates, waiting for another instance's migration lock)
   // must not kill the daemon with the default action halfway: it is noted, and the daemon stops
   // cleanly once it is up. A second one still exits at once.
