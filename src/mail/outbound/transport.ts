@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import type { SmtpSettings } from '../../config/env.js';
 import { MailgrantError } from '../../shared/errors.js';
+import { encodeQuotedPrintable } from './quoted-printable.js';
 
 export interface OutgoingMail {
   id: number;
@@ -27,7 +28,17 @@ export interface Transport {
   close(): void;
 }
 
-function toNodemailer(mail: OutgoingMail): SendMailOptions {
+/** A text part already encoded (see quoted-printable.ts), which nodemailer passes on as it is. */
+function encodedPart(contentType: string, content: string): { raw: string } {
+  return { raw: `Content-Type: ${contentType}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n${encodeQuotedPrintable(content)}` };
+}
+
+/**
+ * `preEncoded`: the text and HTML parts are encoded here, in one pass, rather than by nodemailer
+ * (SMTP, where CRLF is the line break). The file transport keeps nodemailer's encoding, which
+ * writes the local newlines an .eml file on disk is expected to have.
+ */
+function toNodemailer(mail: OutgoingMail, preEncoded = false): SendMailOptions {
   return {
     messageId: mail.messageId,
     from: mail.from,
@@ -35,8 +46,8 @@ function toNodemailer(mail: OutgoingMail): SendMailOptions {
     replyTo: mail.replyTo ?? undefined,
     inReplyTo: mail.inReplyTo ?? undefined,
     subject: mail.subject,
-    html: mail.html,
-    text: mail.text,
+    html: preEncoded ? encodedPart('text/html', mail.html) : mail.html,
+    text: preEncoded ? encodedPart('text/plain', mail.text) : mail.text,
     headers: mail.headers,
     // RFC 3834: auto-generated mail goes with an empty envelope sender only for bounces; we
     // keep the mailbox so that bounces come back to it and are classified there.
@@ -84,7 +95,7 @@ export function createSmtpTransport(s: SmtpSettings): Transport {
     name: `smtp://${s.host}:${s.port}`,
     async send(mail) {
       try {
-        await t.sendMail(toNodemailer(mail));
+        await t.sendMail(toNodemailer(mail, true));
       } catch (err) {
         throw classifySmtpError(err);
       }
