@@ -70,8 +70,9 @@ export function createOutboxRepo(q: Queryable) {
         .where(and(eq(outbox.status, 'sending'), inArray(outbox.id, ids)));
     },
 
-    async markSent(id: number, at: Date): Promise<void> {
-      await q.update(outbox).set({ status: 'sent', sentAt: at, lockedUntil: null, claimedBy: null, secrets: null, lastError: null }).where(eq(outbox.id, id));
+    async markSent(ids: readonly number[], at: Date): Promise<void> {
+      if (ids.length === 0) return;
+      await q.update(outbox).set({ status: 'sent', sentAt: at, lockedUntil: null, claimedBy: null, secrets: null, lastError: null }).where(inArray(outbox.id, [...ids]));
     },
 
     async markRetry(id: number, nextAttemptAt: Date, error: string): Promise<void> {

@@ -4,6 +4,7 @@ import type { Liveness } from '../../db/liveness.js';
 import type { Store } from '../../db/store.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { FaultHook } from '../../shared/faults.js';
+import { coalesce } from '../../shared/coalesce.js';
 import { createSleeper } from '../../shared/sleeper.js';
 import { isMailgrantError } from '../../shared/errors.js';
 import { revealSecrets } from './compose.js';
@@ -88,6 +89,14 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     if (n > 0) o.logger.warn({ count: n, instances: dead }, 'took back mails left unsent by an instance that stopped');
   }
 
+  /**
+   * Sent mails are recorded together when several are accepted while one record is being written
+   * (5 connections send side by side): one statement for a group rather than one per mail, and
+   * none of them waits longer than the record in progress. A mail whose record fails is handled
+   * as before: as not sent.
+   */
+  const recordSent = coalesce<number>((ids) => o.store.repos.outbox.markSent(ids, clock()));
+
   /** One way to give up per mail in hand (see sendOne). */
   const inHand = new Set<() => void>();
   const giveUpInHand = () => {
@@ -140,7 +149,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
         headers: row.headers,
       });
       o.faults?.('after-smtp-accept');
-      await o.store.repos.outbox.markSent(row.id, clock());
+      await recordSent(row.id);
       o.metrics?.mailSent(row, clock());
       log.info('mail sent');
     } catch (err) {
