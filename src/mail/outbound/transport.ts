@@ -2,7 +2,6 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
-import MailComposer from 'nodemailer/lib/mail-composer';
 import type { SmtpSettings } from '../../config/env.js';
 import { MailgrantError } from '../../shared/errors.js';
 import { encodeQuotedPrintable } from './quoted-printable.js';
@@ -96,10 +95,7 @@ export function createSmtpTransport(s: SmtpSettings): Transport {
     name: `smtp://${s.host}:${s.port}`,
     async send(mail) {
       try {
-        // Built whole first, then handed over as one buffer: streamed part by part, each piece of
-        // a mail (headers, boundaries, parts) was its own write to the socket.
-        const message = new MailComposer(toNodemailer(mail, true)).compile();
-        await t.sendMail({ envelope: message.getEnvelope(), raw: await message.build() });
+        await t.sendMail(toNodemailer(mail, true));
       } catch (err) {
         throw classifySmtpError(err);
       }
