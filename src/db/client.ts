@@ -116,11 +116,11 @@ async function openPostgres(url: string, max: number): Promise<DbHandle> {
  * unnamed ones: postgres.js only prepares when both the client and the query allow it.
  */
 export function namedStatements(client: postgres.Sql): postgres.Sql {
-  const wrapScope = <T extends (...args: never[]) => unknown>(open: T) =>
-    ((...args: unknown[]) => {
-      const fn = args.pop() as (inner: postgres.Sql) => unknown;
-      return (open as unknown as (...a: unknown[]) => unknown)(...args, (inner: postgres.Sql) => fn(namedStatements(inner)));
-    }) as unknown as T;
+  // A transaction's or savepoint's callback gets its own client: that one is wrapped too.
+  const scoped = (open: (...args: unknown[]) => unknown) => (...args: unknown[]) => {
+    const fn = args.pop() as (inner: postgres.Sql) => unknown;
+    return open(...args, (inner: postgres.Sql) => fn(namedStatements(inner)));
+  };
   return new Proxy(client, {
     get(target, key) {
       const value = Reflect.get(target, key, target) as unknown;
@@ -128,8 +128,7 @@ export function namedStatements(client: postgres.Sql): postgres.Sql {
         return (query: string, params?: unknown[], options?: Record<string, unknown>) =>
           target.unsafe(query, params as postgres.ParameterOrJSON<never>[], { ...options, prepare: true });
       }
-      // A transaction's or savepoint's own client gets the same treatment.
-      if ((key === 'begin' || key === 'savepoint') && typeof value === 'function') return wrapScope(value.bind(target) as (...args: never[]) => unknown);
+      if ((key === 'begin' || key === 'savepoint') && typeof value === 'function') return scoped(value.bind(target) as (...args: unknown[]) => unknown);
       return value;
     },
   });

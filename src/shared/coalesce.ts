@@ -6,15 +6,14 @@
  * that flush's error (so a caller handles its own item's failure as it did before grouping).
  */
 export function coalesce<T>(flush: (items: T[]) => Promise<void>, maxBatch = 50): (item: T) => Promise<void> {
-  let waiting: { item: T; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  const waiting: { item: T; resolve: () => void; reject: (err: unknown) => void }[] = [];
   let flushing = false;
 
   async function drain(): Promise<void> {
     flushing = true;
     try {
       while (waiting.length > 0) {
-        const batch = waiting.slice(0, maxBatch);
-        waiting = waiting.slice(batch.length);
+        const batch = waiting.splice(0, maxBatch);
         try {
           await flush(batch.map((w) => w.item));
           for (const w of batch) w.resolve();
