@@ -1,5 +1,6 @@
 import { and, desc, eq, gte, lte } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
+import { compiled } from '../db/compiled.js';
 import { inboundMessages } from '../db/schema/index.js';
 
 const LOOKBACK_MS = 24 * 3600_000;
@@ -13,19 +14,23 @@ const LOOKBACK_MS = 24 * 3600_000;
  * outcome is queued (longer only when handling it failed and was retried).
  */
 export async function replyReceivedAt(db: Database, requestId: number, queuedAt: Date): Promise<Date | null> {
-  const rows = await db
+  const rows = await latestDecidingReply(db, { requestId, from: new Date(queuedAt.getTime() - LOOKBACK_MS), to: queuedAt });
+  const at = rows[0]?.at;
+  return at ? new Date(at) : null;
+}
+
+const latestDecidingReply = compiled<{ requestId: number; from: Date; to: Date }, { at: Date }[]>((q, p) =>
+  q
     .select({ at: inboundMessages.receivedAt })
     .from(inboundMessages)
     .where(
       and(
-        eq(inboundMessages.requestId, requestId),
+        eq(inboundMessages.requestId, p('requestId')),
         eq(inboundMessages.action, 'decision-recorded'),
-        gte(inboundMessages.receivedAt, new Date(queuedAt.getTime() - LOOKBACK_MS)),
-        lte(inboundMessages.receivedAt, queuedAt),
+        gte(inboundMessages.receivedAt, p('from', inboundMessages.receivedAt)),
+        lte(inboundMessages.receivedAt, p('to', inboundMessages.receivedAt)),
       ),
     )
     .orderBy(desc(inboundMessages.receivedAt))
-    .limit(1);
-  const at = rows[0]?.at;
-  return at ? new Date(at) : null;
-}
+    .limit(1),
+);

@@ -1,5 +1,6 @@
 import { and, asc, count, eq, gte, sql } from 'drizzle-orm';
 import type { Queryable } from '../client.js';
+import { compiledInsert } from '../compiled.js';
 import { auditLog, autoReplies } from '../schema/index.js';
 
 export type AuditRow = typeof auditLog.$inferSelect;
@@ -12,10 +13,12 @@ export interface AuditEntry {
   at?: Date;
 }
 
+const insertAudit = compiledInsert<typeof auditLog.$inferInsert, unknown>((q, v) => q.insert(auditLog).values(v));
+
 export function createAuditRepo(q: Queryable) {
   return {
     async record(e: AuditEntry): Promise<void> {
-      await q.insert(auditLog).values({ ...e, requestId: e.requestId ?? null, details: e.details ?? {}, at: e.at ?? new Date() });
+      await insertAudit(q, { actor: e.actor, channel: e.channel, action: e.action, requestId: e.requestId ?? null, details: e.details ?? {}, at: e.at ?? new Date() });
     },
     async list(filter: { requestId?: number; since?: Date; limit?: number }): Promise<AuditRow[]> {
       const conds = [];

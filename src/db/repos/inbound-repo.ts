@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../client.js';
+import { compiled, compiledInsert } from '../compiled.js';
 import { inboundMessages } from '../schema/index.js';
 
 export type InboundRow = typeof inboundMessages.$inferSelect;
@@ -17,6 +18,25 @@ export interface InboundIdentity {
   receivedAt?: Date;
 }
 
+type ClaimRow = InboundIdentity & { status: 'done'; attempts: number };
+const claimRow = compiledInsert<ClaimRow, { id: number }[]>((q, v) =>
+  q
+    .insert(inboundMessages)
+    .values(v)
+    .onConflictDoUpdate({
+      target: inboundMessages.rawHash,
+      set: { status: 'done', attempts: sql`${inboundMessages.attempts} + 1`, mailbox: v.mailbox, uidValidity: v.uidValidity, uid: v.uid, error: null },
+      setWhere: sql`${inboundMessages.status} = 'failed'`,
+    })
+    .returning({ id: inboundMessages.id }),
+);
+const finishRow = compiled<{ id: number; classification: string; action: string; requestId: number | null; at: Date }, unknown>((q, p) =>
+  q
+    .update(inboundMessages)
+    .set({ classification: p('classification'), action: p('action'), requestId: p('requestId'), processedAt: p('at') })
+    .where(eq(inboundMessages.id, p('id'))),
+);
+
 export function createInboundRepo(q: Queryable) {
   return {
     /**
@@ -25,30 +45,12 @@ export function createInboundRepo(q: Queryable) {
      * attempt is taken over, so retries keep one row and its attempt count.
      */
     async claim(m: InboundIdentity): Promise<number | null> {
-      const rows = await q
-        .insert(inboundMessages)
-        .values({ ...m, status: 'done', attempts: 1 })
-        .onConflictDoUpdate({
-          target: inboundMessages.rawHash,
-          set: {
-            status: 'done',
-            attempts: sql`${inboundMessages.attempts} + 1`,
-            mailbox: m.mailbox,
-            uidValidity: m.uidValidity,
-            uid: m.uid,
-            error: null,
-          },
-          setWhere: sql`${inboundMessages.status} = 'failed'`,
-        })
-        .returning({ id: inboundMessages.id });
+      const rows = await claimRow(q, { ...m, status: 'done', attempts: 1 });
       return rows[0]?.id ?? null;
     },
 
     async finish(id: number, outcome: { classification: string; action: string; requestId: number | null; at: Date }): Promise<void> {
-      await q
-        .update(inboundMessages)
-        .set({ classification: outcome.classification, action: outcome.action, requestId: outcome.requestId, processedAt: outcome.at })
-        .where(eq(inboundMessages.id, id));
+      await finishRow(q, { id, ...outcome });
     },
 
     /** Records a failed attempt outside the (rolled back) handling transaction; returns the attempt count. */

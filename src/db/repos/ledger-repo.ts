@@ -1,8 +1,24 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Queryable } from '../client.js';
+import { compiled, compiledInsert } from '../compiled.js';
 import { assignments } from '../schema/index.js';
 
 export type AssignmentRow = typeof assignments.$inferSelect;
+
+const assignedCount = compiled<{ productId: string }, { n: number }[]>((q, p) =>
+  q.select({ n: sql<number>`count(*)::int` }).from(assignments).where(eq(assignments.productId, p('productId'))),
+);
+const insertAssignment = compiledInsert<typeof assignments.$inferInsert, { id: number }[]>((q, v) =>
+  q.insert(assignments).values(v).onConflictDoNothing().returning({ id: assignments.id }),
+);
+// `= any($1)`: one statement text for any number of products and people.
+const holders = compiled<{ productIds: string[]; emails: string[] }, AssignmentRow[]>((q, p) =>
+  q
+    .select()
+    .from(assignments)
+    .where(and(sql`${assignments.productId} = any(${p('productIds')})`, sql`${assignments.email} = any(${p('emails')})`))
+    .orderBy(asc(assignments.id)),
+);
 
 export function createLedgerRepo(q: Queryable) {
   return {
@@ -11,10 +27,11 @@ export function createLedgerRepo(q: Queryable) {
      * inserting is only safe under this lock; the unique key still guards each person.
      */
     async lockProduct(productId: string): Promise<void> {
+      // A raw statement: small to build, and drizzle cannot prepare one (see compiled.ts).
       await q.execute(sql`select pg_advisory_xact_lock(hashtext(${'mailgrant-seats:' + productId}))`);
     },
     async countAssigned(productId: string): Promise<number> {
-      const rows = await q.select({ n: sql<number>`count(*)::int` }).from(assignments).where(eq(assignments.productId, productId));
+      const rows = await assignedCount(q, { productId });
       return rows[0]?.n ?? 0;
     },
     async countsByProduct(): Promise<Map<string, number>> {
@@ -23,7 +40,7 @@ export function createLedgerRepo(q: Queryable) {
     },
     /** false when the person already had the product. */
     async assign(a: typeof assignments.$inferInsert): Promise<boolean> {
-      const rows = await q.insert(assignments).values(a).onConflictDoNothing().returning({ id: assignments.id });
+      const rows = await insertAssignment(q, a);
       return rows.length === 1;
     },
     async revoke(productId: string, email: string): Promise<boolean> {
@@ -35,7 +52,7 @@ export function createLedgerRepo(q: Queryable) {
     },
     async holdersOf(productIds: string[], emails: string[]): Promise<AssignmentRow[]> {
       if (productIds.length === 0 || emails.length === 0) return [];
-      return q.select().from(assignments).where(and(inArray(assignments.productId, productIds), inArray(assignments.email, emails))).orderBy(asc(assignments.id));
+      return holders(q, { productIds, emails });
     },
   };
 }

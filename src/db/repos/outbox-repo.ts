@@ -1,15 +1,41 @@
 import { and, asc, eq, gt, inArray, isNotNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Queryable } from '../client.js';
+import { compiled, compiledInsert } from '../compiled.js';
 import { outbox } from '../schema/index.js';
 
 export type OutboxRow = typeof outbox.$inferSelect;
 export type OutboxInsert = typeof outbox.$inferInsert;
 
+const insertIfNew = compiledInsert<OutboxInsert, { id: number }[]>((q, v) => q.insert(outbox).values(v).onConflictDoNothing().returning({ id: outbox.id }));
+const claimDueRows = compiled<{ limit: number; now: Date; lockedUntil: Date; claimedBy: string | null }, OutboxRow[]>((q, p) => {
+  const due = q
+    .select({ id: outbox.id })
+    .from(outbox)
+    .where(
+      or(
+        and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, p('now', outbox.nextAttemptAt))),
+        and(eq(outbox.status, 'sending'), lt(outbox.lockedUntil, p('now', outbox.lockedUntil))),
+      ),
+    )
+    .orderBy(asc(outbox.nextAttemptAt), asc(outbox.id))
+    .limit(p('limit'))
+    .for('update', { skipLocked: true });
+  return q
+    .update(outbox)
+    .set({ status: 'sending', attempts: sql`${outbox.attempts} + 1`, lockedUntil: p('lockedUntil'), claimedBy: p('claimedBy') })
+    .where(inArray(outbox.id, due))
+    .returning();
+});
+// `= any($1)` with one array parameter: one statement text for any number of mails.
+const markSentRows = compiled<{ ids: number[]; at: Date }, unknown>((q, p) =>
+  q.update(outbox).set({ status: 'sent', sentAt: p('at'), lockedUntil: null, claimedBy: null, secrets: null, lastError: null }).where(sql`${outbox.id} = any(${p('ids')})`),
+);
+
 export function createOutboxRepo(q: Queryable) {
   return {
     /** Queues a mail; false when a mail with the same dedupe key was already queued. */
     async enqueue(mail: OutboxInsert): Promise<boolean> {
-      const rows = await q.insert(outbox).values(mail).onConflictDoNothing().returning({ id: outbox.id });
+      const rows = await insertIfNew(q, mail);
       return rows.length === 1;
     },
 
@@ -18,23 +44,7 @@ export function createOutboxRepo(q: Queryable) {
      * died mid-send and is claimed again; SKIP LOCKED lets several dispatchers share the table.
      */
     async claimDue(limit: number, lockMs: number, now: Date, claimedBy: string | null = null): Promise<OutboxRow[]> {
-      const due = q
-        .select({ id: outbox.id })
-        .from(outbox)
-        .where(
-          or(
-            and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, now)),
-            and(eq(outbox.status, 'sending'), lt(outbox.lockedUntil, now)),
-          ),
-        )
-        .orderBy(asc(outbox.nextAttemptAt), asc(outbox.id))
-        .limit(limit)
-        .for('update', { skipLocked: true });
-      return q
-        .update(outbox)
-        .set({ status: 'sending', attempts: sql`${outbox.attempts} + 1`, lockedUntil: new Date(now.getTime() + lockMs), claimedBy })
-        .where(inArray(outbox.id, due))
-        .returning();
+      return claimDueRows(q, { limit, now, lockedUntil: new Date(now.getTime() + lockMs), claimedBy });
     },
 
     /** Instances that have mails in 'sending', other than `self`. */
@@ -72,7 +82,7 @@ export function createOutboxRepo(q: Queryable) {
 
     async markSent(ids: readonly number[], at: Date): Promise<void> {
       if (ids.length === 0) return;
-      await q.update(outbox).set({ status: 'sent', sentAt: at, lockedUntil: null, claimedBy: null, secrets: null, lastError: null }).where(inArray(outbox.id, [...ids]));
+      await markSentRows(q, { ids: [...ids], at });
     },
 
     async markRetry(id: number, nextAttemptAt: Date, error: string): Promise<void> {

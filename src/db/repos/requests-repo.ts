@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Queryable } from '../client.js';
+import { compiled } from '../compiled.js';
 import { requestPeople, requests, shares } from '../schema/index.js';
 
 export type RequestRow = typeof requests.$inferSelect;
@@ -27,6 +28,28 @@ export interface VerdictUpdate {
   at: Date;
 }
 
+// The statements every reply runs, built once (see compiled.ts).
+const requestById = compiled<{ id: number }, RequestRow[]>((q, p) => q.select().from(requests).where(eq(requests.id, p('id'))));
+const requestByIdForUpdate = compiled<{ id: number }, RequestRow[]>((q, p) => q.select().from(requests).where(eq(requests.id, p('id'))).for('update'));
+const peopleOfRequest = compiled<{ requestId: number }, PersonRow[]>((q, p) =>
+  q.select().from(requestPeople).where(eq(requestPeople.requestId, p('requestId'))).orderBy(asc(requestPeople.id)),
+);
+const verdictIfUndecided = compiled<Omit<VerdictUpdate, 'outcomeMessage'> & { outcomeMessage: string | null }, { id: number }[]>((q, p) =>
+  q
+    .update(requestPeople)
+    .set({ verdict: p('verdict'), decidedBy: p('decidedBy'), decidedAt: p('at'), channel: p('channel'), comment: p('comment'), outcomeMessage: p('outcomeMessage') })
+    .where(and(eq(requestPeople.requestId, p('requestId')), eq(requestPeople.email, p('email')), isNull(requestPeople.verdict)))
+    .returning({ id: requestPeople.id }),
+);
+const completeIfPending = compiled<{ id: number; at: Date }, { id: number }[]>((q, p) =>
+  q
+    .update(requests)
+    .set({ status: 'completed', completedAt: p('at') })
+    .where(and(eq(requests.id, p('id')), eq(requests.status, 'pending')))
+    .returning({ id: requests.id }),
+);
+const shareByTokenHash = compiled<{ tokenHash: string }, ShareRow[]>((q, p) => q.select().from(shares).where(eq(shares.tokenHash, p('tokenHash'))).limit(1));
+
 export function createRequestsRepo(q: Queryable) {
   return {
     /** Inserts a pending request; null when one is already pending for that requester and product. */
@@ -51,31 +74,22 @@ export function createRequestsRepo(q: Queryable) {
 
     /** Loads a request with its people; `forUpdate` locks the request row until the transaction ends. */
     async get(id: number, opts: { forUpdate?: boolean } = {}): Promise<RequestWithPeople | undefined> {
-      const base = q.select().from(requests).where(eq(requests.id, id));
-      const rows = opts.forUpdate ? await base.for('update') : await base;
+      const rows = await (opts.forUpdate ? requestByIdForUpdate : requestById)(q, { id });
       const row = rows[0];
       if (!row) return undefined;
-      const people = await q.select().from(requestPeople).where(eq(requestPeople.requestId, id)).orderBy(asc(requestPeople.id));
+      const people = await peopleOfRequest(q, { requestId: id });
       return { ...row, people };
     },
 
     /** Records a verdict only for a person still undecided; false when someone decided first. */
     async setVerdict(u: VerdictUpdate): Promise<boolean> {
-      const rows = await q
-        .update(requestPeople)
-        .set({ verdict: u.verdict, decidedBy: u.decidedBy, decidedAt: u.at, channel: u.channel, comment: u.comment, outcomeMessage: u.outcomeMessage ?? null })
-        .where(and(eq(requestPeople.requestId, u.requestId), eq(requestPeople.email, u.email), isNull(requestPeople.verdict)))
-        .returning({ id: requestPeople.id });
+      const rows = await verdictIfUndecided(q, { ...u, outcomeMessage: u.outcomeMessage ?? null });
       return rows.length === 1;
     },
 
     /** Marks the request completed once; false when it already was. */
     async complete(id: number, at: Date): Promise<boolean> {
-      const rows = await q
-        .update(requests)
-        .set({ status: 'completed', completedAt: at })
-        .where(and(eq(requests.id, id), eq(requests.status, 'pending')))
-        .returning({ id: requests.id });
+      const rows = await completeIfPending(q, { id, at });
       return rows.length === 1;
     },
 
@@ -111,7 +125,7 @@ export function createSharesRepo(q: Queryable) {
       return rows[0]!.id;
     },
     async findByTokenHash(tokenHash: string): Promise<ShareRow | undefined> {
-      const rows = await q.select().from(shares).where(eq(shares.tokenHash, tokenHash)).limit(1);
+      const rows = await shareByTokenHash(q, { tokenHash });
       return rows[0];
     },
     async forRequest(requestId: number): Promise<ShareRow[]> {

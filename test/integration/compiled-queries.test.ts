@@ -1,0 +1,136 @@
+import { tmpdir } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type DbHandle } from '../../src/db/client.js';
+import { createRepos } from '../../src/db/store.js';
+import { startPostgres, type PgServer } from '../helpers/postgres.js';
+
+/*
+ * The repositories' hot statements are built once (src/db/compiled.ts) and bound per run to the
+ * connection of the database or transaction they are given. These tests hold that binding to
+ * what a plain drizzle query does, on both drivers.
+ */
+
+const drivers: { name: string; open: () => Promise<DbHandle> }[] = [];
+let pg: PgServer | undefined;
+drivers.push({ name: 'PGlite', open: () => openDatabase({ databaseUrl: null, dataDir: tmpdir(), inMemory: true }) });
+drivers.push({ name: 'PostgreSQL', open: async () => openDatabase({ databaseUrl: await pg!.createDatabase(), dataDir: '/nonexistent', maxConnections: 4 }) });
+
+beforeAll(async () => {
+  pg = await startPostgres();
+});
+afterAll(async () => pg?.stop());
+
+const request = (requesterEmail: string) => ({
+  productId: 'visio', alternativeProductIds: [], requesterEmail, subject: 'Visio please', sourceMessageId: null, createdAt: new Date('2026-11-20T10:00:00Z'),
+});
+
+class Rollback extends Error {}
+
+describe.each(drivers)('compiled queries on $name', ({ open }) => {
+  const handles: DbHandle[] = [];
+  const fresh = async () => {
+    const h = await open();
+    await h.migrate();
+    handles.push(h);
+    return h;
+  };
+  afterAll(async () => {
+    for (const h of handles) await h.close();
+  });
+
+  it('run inside the transaction they are given: they see its rows and roll back with it', async () => {
+    const { db } = await fresh();
+    let idInTx = 0;
+    await expect(
+      db.transaction(async (tx) => {
+        const repos = createRepos(tx);
+        idInTx = (await repos.requests.insertPending(request('ann@example.com')))!;
+        await repos.requests.addPeople(idInTx, [{ email: 'ann@example.com', name: 'Ann', isRequester: true }]);
+        await repos.ledger.lockProduct('visio');
+        const seen = await repos.requests.get(idInTx, { forUpdate: true });
+        expect(seen?.people.map((p) => p.email)).toEqual(['ann@example.com']);
+        await repos.audit.record({ actor: 'ann@example.com', channel: 'email', action: 'test', requestId: idInTx });
+        throw new Rollback();
+      }),
+    ).rejects.toBeInstanceOf(Rollback);
+    const repos = createRepos(db);
+    expect(await repos.requests.get(idInTx)).toBeUndefined();
+    expect(await repos.audit.list({})).toEqual([]);
+  });
+
+  it('keep two databases of the same driver apart', async () => {
+    const a = createRepos((await fresh()).db);
+    const b = createRepos((await fresh()).db);
+    const id = (await a.requests.insertPending(request('bob@example.com')))!;
+    expect((await a.requests.get(id))?.requesterEmail).toBe('bob@example.com');
+    expect(await b.requests.get(id)).toBeUndefined();
+    const idB = (await b.requests.insertPending(request('cy@example.com')))!;
+    expect((await b.requests.get(idB))?.requesterEmail).toBe('cy@example.com');
+    expect((await a.requests.get(id))?.requesterEmail).toBe('bob@example.com');
+  });
+
+  it('encode values by column, take defaults for columns left out, and take arrays for = any', async () => {
+    const repos = createRepos((await fresh()).db);
+    const at = new Date('2026-11-21T08:30:00.123Z');
+    await repos.audit.record({ actor: 'dana@example.com', channel: 'cli', action: 'test', at, details: { nested: { n: 1 }, list: ['é', '中'] } });
+    const [row] = await repos.audit.list({});
+    expect(row).toMatchObject({ actor: 'dana@example.com', channel: 'cli', requestId: null, details: { nested: { n: 1 }, list: ['é', '中'] } });
+    expect(row!.at.toISOString()).toBe(at.toISOString());
+
+    // Two column sets: one with the optional columns, one leaving them to their defaults.
+    expect(await repos.ledger.assign({ productId: 'visio', email: 'ann@example.com', requestId: null, assignedBy: 'dana@example.com', assignedAt: at, disabledPlans: ['plan-a'], viaGroup: 'g1' })).toBe(true);
+    expect(await repos.ledger.assign({ productId: 'project', email: 'bob@example.com', assignedBy: 'dana@example.com' })).toBe(true);
+    expect(await repos.ledger.assign({ productId: 'visio', email: 'ann@example.com', assignedBy: 'again' })).toBe(false);
+    const held = await repos.ledger.holdersOf(['visio', 'project', 'none'], ['ann@example.com', 'bob@example.com']);
+    expect(held.map((h) => [h.productId, h.email, h.disabledPlans, h.viaGroup])).toEqual([
+      ['visio', 'ann@example.com', ['plan-a'], 'g1'],
+      ['project', 'bob@example.com', [], null],
+    ]);
+    expect(await repos.ledger.holdersOf(['visio'], ['bob@example.com'])).toEqual([]);
+    expect(await repos.ledger.countAssigned('visio')).toBe(1);
+
+    const mail = (key: string) => ({
+      dedupeKey: key, messageId: `<${key}@example.com>`, kind: 'receipt', toAddress: 'ann@example.com', fromAddress: 'licenses@example.com',
+      subject: 'S', html: '<p>h</p>', text: 't', secrets: { token: 'x' },
+    });
+    expect(await repos.outbox.enqueue(mail('one'))).toBe(true);
+    expect(await repos.outbox.enqueue(mail('two'))).toBe(true);
+    expect(await repos.outbox.enqueue(mail('one'))).toBe(false);
+    const claimed = await repos.outbox.claimDue(10, 60_000, new Date(Date.now() + 1000), 'me');
+    expect(claimed.map((m) => [m.dedupeKey, m.status, m.attempts, m.claimedBy, m.secrets])).toEqual([
+      ['one', 'sending', 1, 'me', { token: 'x' }],
+      ['two', 'sending', 1, 'me', { token: 'x' }],
+    ]);
+    await repos.outbox.markSent(claimed.map((m) => m.id), at);
+    expect(await repos.outbox.depth()).toBe(0);
+    expect(await repos.outbox.claimDue(10, 60_000, new Date(Date.now() + 120_000), 'me')).toEqual([]);
+  });
+});
+
+describe('compiled queries on PostgreSQL, two transactions at once', () => {
+  it('each run uses its own transaction connection', async () => {
+    const h = await openDatabase({ databaseUrl: await pg!.createDatabase(), dataDir: '/nonexistent', maxConnections: 4 });
+    try {
+      await h.migrate();
+      let release!: () => void;
+      const bothOpen = new Promise<void>((r) => (release = r));
+      let open = 0;
+      const inTx = (email: string) =>
+        h.db.transaction(async (tx) => {
+          const repos = createRepos(tx);
+          const id = (await repos.requests.insertPending(request(email)))!;
+          if (++open === 2) release();
+          await bothOpen;
+          // Each sees its own uncommitted row and not the other's.
+          const own = await repos.requests.get(id);
+          const other = await repos.requests.get(id === 1 ? 2 : 1);
+          return { own: own?.requesterEmail, other: other?.requesterEmail };
+        });
+      const [x, y] = await Promise.all([inTx('ann@example.com'), inTx('bob@example.com')]);
+      expect(x).toEqual({ own: 'ann@example.com', other: undefined });
+      expect(y).toEqual({ own: 'bob@example.com', other: undefined });
+    } finally {
+      await h.close();
+    }
+  });
+});
