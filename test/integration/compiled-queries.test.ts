@@ -112,19 +112,27 @@ describe('compiled queries on PostgreSQL, two transactions at once', () => {
     const h = await openDatabase({ databaseUrl: await pg!.createDatabase(), dataDir: '/nonexistent', maxConnections: 4 });
     try {
       await h.migrate();
-      let release!: () => void;
-      const bothOpen = new Promise<void>((r) => (release = r));
-      let open = 0;
+      // Both transactions are open, with their rows written and not committed, while both read.
+      const barrier = () => {
+        let arrived = 0;
+        let open!: () => void;
+        const all = new Promise<void>((r) => (open = r));
+        return () => (++arrived === 2 && open(), all);
+      };
+      const written = barrier();
+      const read = barrier();
+      const ids: number[] = [];
       const inTx = (email: string) =>
         h.db.transaction(async (tx) => {
           const repos = createRepos(tx);
           const id = (await repos.requests.insertPending(request(email)))!;
-          if (++open === 2) release();
-          await bothOpen;
+          ids.push(id);
+          await written();
+          const other = ids.find((i) => i !== id)!;
           // Each sees its own uncommitted row and not the other's.
-          const own = await repos.requests.get(id);
-          const other = await repos.requests.get(id === 1 ? 2 : 1);
-          return { own: own?.requesterEmail, other: other?.requesterEmail };
+          const seen = { own: (await repos.requests.get(id))?.requesterEmail, other: (await repos.requests.get(other))?.requesterEmail };
+          await read();
+          return seen;
         });
       const [x, y] = await Promise.all([inTx('ann@example.com'), inTx('bob@example.com')]);
       expect(x).toEqual({ own: 'ann@example.com', other: undefined });
