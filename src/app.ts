@@ -10,6 +10,7 @@ import { createHttpServer, type HttpServer } from './http/server.js';
 import { runRetention } from './jobs/retention.js';
 import { createScheduler, type Scheduler } from './jobs/scheduler.js';
 import { createImapIntake, type ImapIntake } from './mail/inbound/imap-intake.js';
+import { createInThreadReader, createParsePool } from './mail/inbound/parse-pool.js';
 import { createInboundPipeline, type InboundPipeline } from './mail/inbound/pipeline.js';
 import type { SmtpIntake } from './mail/inbound/smtp-intake.js';
 import { createMailComposer } from './mail/outbound/compose.js';
@@ -127,7 +128,8 @@ export async function createApp(o: AppOptions): Promise<App> {
       await tellAdmins('A mail is delayed: the mail server keeps refusing it for now (Mailgrant keeps trying)', row, error, `outbox-delayed:${row.id}`);
     },
   });
-  const pipeline = countInbound(createInboundPipeline({ store, domain, logger: logger.child({ component: 'pipeline' }), onOutbox: () => dispatcher.kick(), resolver: o.resolver, faults, keepQuarantined }), metrics);
+  const reader = env.parseWorkers > 0 ? createParsePool({ workers: env.parseWorkers, logger: logger.child({ component: 'parse' }) }) : createInThreadReader();
+  const pipeline = countInbound(createInboundPipeline({ store, domain, logger: logger.child({ component: 'pipeline' }), onOutbox: () => dispatcher.kick(), resolver: o.resolver, faults, keepQuarantined, reader }), metrics);
   const imap = env.imap ? createImapIntake({ settings: env.imap, pipeline, logger, maxMessageBytes: env.maxMessageBytes, concurrency: env.imap.concurrency, metrics, liveness, faults }) : null;
   const smtpIntake = env.smtpIntake
     ? // Loaded only when the intake is on (smtp-server and its TLS stack are ~15 MB resident).
@@ -175,6 +177,7 @@ export async function createApp(o: AppOptions): Promise<App> {
       stopped = true;
       // Intake first, so no new work arrives; then jobs; then the outbox gets a last chance.
       await Promise.all([smtpIntake?.stop(), imap?.stop()]);
+      await reader.close();
       await scheduler.stop();
       await dispatcher.stop();
       // Bounded, and what is still in hand then goes back to the queue (a race here left the

@@ -49,6 +49,8 @@ export interface Env {
   readonly http: ListenAddress | null;
   readonly logLevel: string;
   readonly maxMessageBytes: number;
+  /** Worker threads that parse inbound mail (PARSE_WORKERS); 0 parses on the main thread. */
+  readonly parseWorkers: number;
   /** Cap of the outgoing-mail retry backoff (SMTP_RETRY_MAX_SECONDS). */
   readonly smtpRetryMaxMs: number;
   /** Cron expression of the retention job. */
@@ -122,6 +124,7 @@ export function parseEnv(env: NodeJS.ProcessEnv, cwd = process.cwd()): Env {
     http,
     logLevel,
     maxMessageBytes: int('MAX_MESSAGE_BYTES', 10 * 1024 * 1024),
+    parseWorkers: int('PARSE_WORKERS', 1, 0),
     smtpRetryMaxMs: int('SMTP_RETRY_MAX_SECONDS', 600) * 1000,
     retentionSchedule: str('RETENTION_SCHEDULE') ?? '17 3 * * *',
   };

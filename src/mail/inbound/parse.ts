@@ -55,7 +55,9 @@ function ids(value: string | string[] | undefined): string[] {
 
 /**
  * Parses raw bytes with a time bound: a pathological message must not hold up the pipeline.
- * (mailparser keeps working in the background after a timeout; the result is dropped.)
+ * (mailparser keeps working in the background after a timeout; the result is dropped.) With
+ * `timeoutMs` Infinity there is no timer: a parse worker's pool bounds it instead, by ending the
+ * thread, which also stops synchronous work that a timer here could not interrupt.
  */
 export async function parseMessage(raw: Buffer, timeoutMs = 10_000): Promise<InboundMessage> {
   let timer: NodeJS.Timeout | undefined;
@@ -67,7 +69,7 @@ export async function parseMessage(raw: Buffer, timeoutMs = 10_000): Promise<Inb
       // the timeout below cannot fire). extractReply reads the HTML itself, with bounds.
       simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, skipHtmlToText: true, maxHtmlLengthToParse: 2 * 1024 * 1024 }),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new MailgrantError('parse_failed', `parsing took longer than ${timeoutMs} ms`)), timeoutMs);
+        if (Number.isFinite(timeoutMs)) timer = setTimeout(() => reject(new MailgrantError('parse_failed', `parsing took longer than ${timeoutMs} ms`)), timeoutMs);
       }),
     ]);
   } catch (err) {

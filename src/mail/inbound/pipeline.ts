@@ -13,8 +13,9 @@ import { MailgrantError } from '../../shared/errors.js';
 import type { FaultHook } from '../../shared/faults.js';
 import { authenticateReply, type DnsResolver, type SmtpEnvelope } from './authenticate.js';
 import { classify } from './classify.js';
-import { extractReply } from './extract-reply.js';
-import { parseMessage, type InboundMessage } from './parse.js';
+import type { ReplyExtraction } from './extract-reply.js';
+import type { InboundMessage } from './parse.js';
+import { createInThreadReader, type MessageReader } from './parse-pool.js';
 
 export interface InboundSource {
   source: 'imap' | 'smtp' | 'cli';
@@ -71,6 +72,8 @@ export interface PipelineDeps {
   /** DNS for DKIM/SPF/DMARC checks; tests replace it. */
   resolver?: DnsResolver;
   faults?: FaultHook;
+  /** Parses messages and finds their new text (default: on the main thread, one at a time). */
+  reader?: MessageReader;
   /**
    * Keeps the bytes of a quarantined message that exists nowhere else (SMTP intake); IMAP
    * messages stay in the Quarantine folder. Returns where it was kept.
@@ -101,6 +104,7 @@ export function sha256(raw: Buffer): string {
  */
 export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
   const quarantineAfter = deps.quarantineAfter ?? 3;
+  const reader = deps.reader ?? createInThreadReader();
 
   async function quarantine(identity: InboundIdentity, reason: string, classification: string, src: InboundSource, raw: Buffer | null): Promise<HandleResult> {
     const kept = raw && src.source !== 'imap' && deps.keepQuarantined ? await deps.keepQuarantined(identity.rawHash, raw) : null;
@@ -136,45 +140,64 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
     handle: async (raw, src) => finish(await prepare(raw, src)),
 
     async handleMany(items, o) {
-      const prepared: Prepared[] = [];
-      for (const it of items) {
-        if (!o.keepGoing()) break;
-        prepared.push(await prepare(it.raw, it.source));
-      }
-      // Lanes keep the order of messages that could affect one another; lanes run side by side.
-      const lanes = new Map<string, number[]>();
-      prepared.forEach((p, i) => {
-        const key = laneOf(p, i);
-        const lane = lanes.get(key);
-        if (lane) lane.push(i);
-        else lanes.set(key, [i]);
-      });
-      const results: (HandleResult | null)[] = items.map(() => null);
-      const queue = [...lanes.values()];
+      // Every message is given to the reader at once: it reads them in order (in worker threads
+      // when there are any) while the ones already read are handled.
+      const reading = items.map((it) => prepare(it.raw, it.source));
       // A failure that escapes `finish` (the database gone while recording a quarantine) stops
-      // every lane before its next message, so nothing is still running when this throws.
-      let failed = false;
-      const worker = async () => {
-        for (let lane = queue.shift(); lane; lane = queue.shift()) {
-          for (const i of lane) {
-            if (failed || !o.keepGoing()) return;
-            try {
-              const r = await finish(prepared[i]!);
-              results[i] = r;
-              o.onResult?.(i, r);
-            } catch (err) {
-              failed = true;
-              throw err;
-            }
-          }
+      // every message not yet started, so nothing is still running when this throws.
+      let failure: { err: unknown } | null = null;
+      reading.forEach((r) => r.catch(() => undefined));
+      const results: (HandleResult | null)[] = items.map(() => null);
+      const slots = slotsOf(Math.max(1, o.concurrency));
+      // Lanes keep the order of messages that could affect one another: each message of a lane
+      // starts after the one before it is done. Lanes run side by side, `concurrency` at a time.
+      const laneTails = new Map<string, Promise<void>>();
+      const runs: Promise<void>[] = [];
+      for (let i = 0; i < items.length; i++) {
+        let p: Prepared;
+        try {
+          p = await reading[i]!;
+        } catch (err) {
+          failure ??= { err };
+          break;
         }
-      };
-      const settled = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(o.concurrency, queue.length)) }, worker));
-      const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (rejected) throw rejected.reason;
+        if (failure || !o.keepGoing()) break;
+        const key = laneOf(p, i);
+        const run = (laneTails.get(key) ?? Promise.resolve()).then(async () => {
+          await slots.take();
+          try {
+            if (failure || !o.keepGoing()) return;
+            const r = await finish(p);
+            results[i] = r;
+            o.onResult?.(i, r);
+          } catch (err) {
+            failure ??= { err };
+          } finally {
+            slots.give();
+          }
+        });
+        laneTails.set(key, run);
+        runs.push(run);
+      }
+      await Promise.all(runs);
+      if (failure) throw failure.err;
       return results;
     },
   };
+
+  /** At most `n` holders at a time, served in the order they asked. */
+  function slotsOf(n: number) {
+    let free = n;
+    const waiting: (() => void)[] = [];
+    return {
+      take: () => (free > 0 ? (free--, Promise.resolve()) : new Promise<void>((r) => waiting.push(r))),
+      give: () => {
+        const w = waiting.shift();
+        if (w) w();
+        else free++;
+      },
+    };
+  }
 
   interface Prepared {
     raw: Buffer;
@@ -183,12 +206,18 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
     log: Logger;
     /** null: the message could not be parsed (it is quarantined). */
     msg: InboundMessage | null;
+    /** The new text above any quote; null when not parsed. */
+    reply: ReplyExtraction | null;
     /** Reply tokens found in its recipients and Message-ID references (none: not a reply). */
     tokens: string[];
     parseError: string | null;
   }
 
-  /** Outside any transaction: the hash that names the message, and the parsed message. */
+  /**
+   * Outside any transaction: the hash that names the message, and the message read. A message the
+   * reader could not read is kept as `parseError` (it is quarantined); a reader that did not try
+   * (stopped) throws, so the message is tried again later.
+   */
   async function prepare(raw: Buffer, src: InboundSource): Promise<Prepared> {
     const rawHash = sha256(raw);
     const identity: InboundIdentity = {
@@ -197,13 +226,14 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
     };
     const log = deps.logger.child({ rawHash: rawHash.slice(0, 16), uid: src.uid ?? undefined });
     try {
-      const msg = await parseMessage(raw);
+      const { msg, reply } = await reader.read(raw);
       identity.messageId = msg.messageId;
       identity.fromAddress = msg.from;
       identity.subject = msg.subject.slice(0, 500);
-      return { raw, src, identity, log, msg, tokens: replyTokens(msg), parseError: null };
+      return { raw, src, identity, log, msg, reply, tokens: replyTokens(msg), parseError: null };
     } catch (err) {
-      return { raw, src, identity, log, msg: null, tokens: [], parseError: (err as Error).message };
+      if (!(err instanceof MailgrantError && err.code === 'parse_failed')) throw err;
+      return { raw, src, identity, log, msg: null, reply: null, tokens: [], parseError: err.message };
     }
   }
 
@@ -244,7 +274,7 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
           const prior = await repos.inbound.findByHash(rawHash);
           return { status: prior?.status === 'quarantined' ? ('quarantined' as const) : ('duplicate' as const) };
         }
-        const outcome = await route(msg, p.tokens, raw, src, id, repos);
+        const outcome = await route(msg, p.reply!, p.tokens, raw, src, id, repos);
         await repos.inbound.finish(id, { ...outcome, at: deps.domain.clock() });
         deps.faults?.('before-commit');
         return { status: 'done' as const, ...outcome };
@@ -289,12 +319,11 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
     }
   }
 
-  async function route(msg: InboundMessage, tokens: string[], raw: Buffer, src: InboundSource, inboundId: number, repos: Repos) {
+  async function route(msg: InboundMessage, reply: ReplyExtraction, tokens: string[], raw: Buffer, src: InboundSource, inboundId: number, repos: Repos) {
     const rules: Rules = deps.domain.rules();
     const c = classify(msg, [rules.organization.mailbox]);
     if (c.kind === 'automatic') return { classification: `automatic: ${c.reason}`, action: 'ignored', requestId: null };
     const from = msg.from!;
-    const reply = extractReply({ text: msg.text, html: msg.html });
     if (tokens.length > 0) {
       const auth = await authenticateReply(raw, msg, {
         required: rules.security.requireAuthentication, authservId: rules.security.authservId, resolver: deps.resolver,
