@@ -67,3 +67,32 @@ describe('replies from real clients, understood end to end', () => {
     else expect(result.kind).toBe('unclear');
   });
 });
+
+describe('a reply cut off on its way', () => {
+  it('is not read at all: cut after "approve" in the HTML part of "approve alice", it would approve everyone', async () => {
+    const raw = readFileSync(join(DIR, 'apple-mail.eml'));
+    const s = raw.toString('latin1');
+    // Quoted-printable: "appr=\r\nove alice" in the HTML part.
+    const html = s.indexOf('appr=\r\nove alice', s.search(/content-type:\s*text\/html/i));
+    expect(html).toBeGreaterThan(0);
+    const cut = raw.subarray(0, html + 'appr=\r\nove'.length);
+    await expect(parseMessage(cut)).rejects.toMatchObject({ code: 'parse_failed', message: expect.stringContaining('cut off') });
+    // The whole message, ending with its line break, reads as written.
+    const whole = await parseMessage(raw);
+    expect(interpretReply(extractReply({ text: whole.text, html: whole.html }).text, people)).toMatchObject({ kind: 'decision' });
+  });
+
+  it('is refused wherever the cut falls: 200 seeded cuts across every fixture', async () => {
+    const files = readdirSync(DIR).filter((f) => f.endsWith('.eml')).sort();
+    let seed = 20261121;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed / 2 ** 31);
+    for (let i = 0; i < 200; i++) {
+      const raw = readFileSync(join(DIR, files[i % files.length]!));
+      let at = Math.floor(rand() * raw.length);
+      // A cut that happens to fall right after a line break leaves whole lines: not this test's case.
+      while (at > 0 && (raw[at - 1] === 0x0a || raw[at - 1] === 0x0d)) at--;
+      if (at === 0) continue;
+      await expect(parseMessage(raw.subarray(0, at)), `${files[i % files.length]} cut at ${at}`).rejects.toMatchObject({ code: 'parse_failed' });
+    }
+  });
+});

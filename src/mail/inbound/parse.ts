@@ -54,12 +54,27 @@ function ids(value: string | string[] | undefined): string[] {
 }
 
 /**
+ * Whether a message was cut on its way: over SMTP every message ends with a line break (RFC 5321
+ * 4.1.1.4: the CRLF before the final "." ends the last line), and mail stores keep it. The end of
+ * a cut message is partial, and a partial command can say more than its writer did: "approve
+ * alice" cut after "approve" approves everyone. Dropping the partial line is not enough (a
+ * quoted-printable soft line break continues a line on the next one). Found by the
+ * damaged-replies property test: a truncated Apple Mail reply whose HTML part ended in "approve".
+ */
+export function isCut(raw: Buffer): boolean {
+  const last = raw[raw.length - 1];
+  return raw.length > 0 && last !== 0x0a && last !== 0x0d;
+}
+
+/**
  * Parses raw bytes with a time bound: a pathological message must not hold up the pipeline.
  * (mailparser keeps working in the background after a timeout; the result is dropped.) With
  * `timeoutMs` Infinity there is no timer: a parse worker's pool bounds it instead, by ending the
  * thread, which also stops synchronous work that a timer here could not interrupt.
  */
 export async function parseMessage(raw: Buffer, timeoutMs = 10_000): Promise<InboundMessage> {
+  // Quarantined as unreadable: acting on part of a message could decide what nobody wrote.
+  if (isCut(raw)) throw new MailgrantError('parse_failed', 'it was cut off on its way (it does not end with a line break), so it is not acted on');
   let timer: NodeJS.Timeout | undefined;
   let parsed: ParsedMail;
   try {
