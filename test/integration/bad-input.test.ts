@@ -26,7 +26,11 @@ const CRLF = '\r\n';
 
 const head = (extra: string[] = [], subject = 'Visio licence') =>
   ['From: Alice Wong <alice@contoso.example>', `To: ${MAILBOX}`, `Subject: ${subject}`, 'Date: Fri, 20 Nov 2026 15:04:00 +0000', 'MIME-Version: 1.0', ...extra].join(CRLF);
-const message = (headers: string[], body: string, subject?: string) => Buffer.from(`${head(headers, subject)}${CRLF}${CRLF}${body}`, 'latin1');
+/** Delivered mail ends with a line break (SMTP ends every message with one): added when the body lacks it. */
+const message = (headers: string[], body: string, subject?: string) =>
+  Buffer.from(`${head(headers, subject)}${CRLF}${CRLF}${body}${/[\r\n]$/.test(body) ? '' : CRLF}`, 'latin1');
+/** Cut off on its way: its last line is partial (quarantined unread, see parse.ts). */
+const cut = (raw: Buffer) => raw.subarray(0, raw.length - CRLF.length);
 
 function nestedMultiparts(depth: number): Buffer {
   let open = '';
@@ -64,17 +68,18 @@ function tnef(text: string | null): Buffer {
 const NASTY: [string, () => Buffer][] = [
   ['empty message (0 bytes)', () => Buffer.alloc(0)],
   ['only a blank line', () => Buffer.from(CRLF + CRLF)],
-  ['no header/body separator', () => Buffer.from(`From: alice@contoso.example${CRLF}Subject: Visio${CRLF}Visio for me`)],
+  ['no header/body separator', () => Buffer.from(`From: alice@contoso.example${CRLF}Subject: Visio${CRLF}Visio for me${CRLF}`)],
   ['header lines without colons and NUL bytes', () => Buffer.from(`From: alice@contoso.example${CRLF}this is not a header${CRLF}X-Nul: a\u0000b${CRLF}Subject: Vi\u0000sio${CRLF}${CRLF}Visio\u0000 please${CRLF}`, 'latin1')],
   ['a continuation line before any header', () => Buffer.from(` folded${CRLF}From: alice@contoso.example${CRLF}Subject: Visio${CRLF}${CRLF}Visio${CRLF}`)],
   ['multipart without a boundary parameter', () => message(['Content-Type: multipart/alternative'], `--x${CRLF}Content-Type: text/plain${CRLF}${CRLF}Visio${CRLF}--x--${CRLF}`)],
   ['multipart with an empty boundary', () => message(['Content-Type: multipart/mixed; boundary=""'], `--${CRLF}Content-Type: text/plain${CRLF}${CRLF}Visio${CRLF}----${CRLF}`)],
   ['a boundary that never appears', () => message(['Content-Type: multipart/mixed; boundary="nowhere"'], `Visio for me${CRLF}`)],
-  ['no closing boundary (truncated)', () => message(['Content-Type: multipart/mixed; boundary="open"'], `--open${CRLF}Content-Type: text/plain${CRLF}${CRLF}Visio for me`)],
+  ['no closing boundary', () => message(['Content-Type: multipart/mixed; boundary="open"'], `--open${CRLF}Content-Type: text/plain${CRLF}${CRLF}Visio for me${CRLF}`)],
+  ['cut off on its way (no closing boundary, a partial last line)', () => cut(message(['Content-Type: multipart/mixed; boundary="open"'], `--open${CRLF}Content-Type: text/plain${CRLF}${CRLF}Visio for me${CRLF}`))],
   ['a nested part reusing its parent\'s boundary', () => message(['Content-Type: multipart/mixed; boundary="same"'], `--same${CRLF}Content-Type: multipart/alternative; boundary="same"${CRLF}${CRLF}--same${CRLF}Content-Type: text/plain${CRLF}${CRLF}Visio${CRLF}--same--${CRLF}--same--${CRLF}`)],
   ['an unknown charset', () => message(['Content-Type: text/plain; charset="x-no-such-charset"'], `Visio f\u00fcr mich${CRLF}`)],
   ['invalid UTF-8 bytes declared as UTF-8', () => Buffer.concat([Buffer.from(`${head(['Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit'])}${CRLF}${CRLF}Visio `), Buffer.from([0xc3, 0x28, 0xff, 0xfe, 0xed, 0xa0, 0x80, 0xf4, 0x90, 0x80, 0x80]), Buffer.from(CRLF)])],
-  ['UTF-16 with an odd number of bytes', () => Buffer.concat([Buffer.from(`${head(['Content-Type: text/plain; charset=utf-16le', 'Content-Transfer-Encoding: binary'])}${CRLF}${CRLF}`), Buffer.from('Visio\u0000x', 'latin1')])],
+  ['UTF-16 with an odd number of bytes', () => Buffer.concat([Buffer.from(`${head(['Content-Type: text/plain; charset=utf-16le', 'Content-Transfer-Encoding: binary'])}${CRLF}${CRLF}`), Buffer.from(`Visio\u0000x${CRLF}`, 'latin1')])],
   ['ISO-2022-JP with broken escapes', () => Buffer.concat([Buffer.from(`${head(['Content-Type: text/plain; charset=iso-2022-jp'])}${CRLF}${CRLF}`), Buffer.from([0x1b, 0x24, 0x42, 0x30, 0x1b, 0x28, 0x1b, 0x24, 0x1b, 0x1b]), Buffer.from(`Visio${CRLF}`)])],
   ['broken encoded words in headers', () => message(['Content-Type: text/plain', 'X-Junk: =?utf-8?B?!!!not base64!!!?='], `Visio${CRLF}`, '=?x-bogus?Q?Visio=ZZ?= =?utf-8?B?6Ie?= =?big5?B?////?= =?utf-8?Q?=E6=?=')],
   ['raw 8-bit UTF-8 in headers', () => Buffer.from(`${head(['Content-Type: text/plain; charset=utf-8'], 'Visio 方案 2 für Rémi')}${CRLF}${CRLF}Visio${CRLF}`, 'utf8')],
