@@ -27,7 +27,7 @@ export function createLedgerRepo(q: Queryable) {
      * inserting is only safe under this lock; the unique key still guards each person.
      */
     async lockProduct(productId: string): Promise<void> {
-      // A raw statement: small to build, and drizzle cannot prepare one (see compiled.ts).
+      // Not compiled: a raw statement is small to build, and drizzle's execute() has no prepare().
       await q.execute(sql`select pg_advisory_xact_lock(hashtext(${'mailgrant-seats:' + productId}))`);
     },
     async countAssigned(productId: string): Promise<number> {
