@@ -34,15 +34,37 @@ describe('reading messages in worker threads', () => {
     }
   });
 
-  it('ends a worker that takes longer than the limit, fails that message as unreadable, and answers the next ones', async () => {
-    // 1 ms: no worker can even start in that time, so every read here times out, deterministically.
-    const slow = pool({ workers: 1, timeoutMs: 1 });
-    const raw = readFileSync(join(FIXTURES, emls[0]!));
-    for (let i = 0; i < 3; i++) {
-      const err = await slow.read(raw).then(() => null, (e: unknown) => e);
-      expect(err).toBeInstanceOf(MailgrantError);
-      expect(err).toMatchObject({ code: 'parse_failed', message: 'parsing took longer than 1 ms' });
-    }
+  // A stand-in worker speaking parse-worker.ts's messages: a 1-byte message hangs it, a 2-byte one kills it.
+  const fake = {
+    source: `const { parentPort } = require('node:worker_threads');
+      parentPort.on('message', (job) => {
+        if (job.raw.length === 1) for (;;);
+        if (job.raw.length === 2) process.exit(3);
+        parentPort.postMessage({ id: job.id, ok: true, result: { msg: { subject: 'read ' + job.raw.length }, reply: null } });
+      });
+      parentPort.postMessage({ ready: true });`,
+    options: { eval: true },
+  };
+  const subject = (r: { msg: { subject: string } }) => r.msg.subject;
+
+  it('ends a worker stuck past the limit or killed by a message, fails only that message, and reads the next ones', async () => {
+    const p = pool({ workers: 1, timeoutMs: 1_000, worker: fake });
+    expect(subject(await p.read(Buffer.from('abc')))).toBe('read 3');
+    const stuck = p.read(Buffer.from('x'));
+    const after = p.read(Buffer.from('abcd'));
+    await expect(stuck).rejects.toMatchObject({ code: 'parse_failed', message: 'parsing took longer than 1000 ms' });
+    expect(subject(await after)).toBe('read 4');
+    const killer = p.read(Buffer.from('xy'));
+    const next = p.read(Buffer.from('abcde'));
+    await expect(killer).rejects.toMatchObject({ code: 'parse_failed', message: 'the parse worker stopped (exit code 3)' });
+    expect(subject(await next)).toBe('read 5');
+  });
+
+  it('reads on the main thread when the worker threads cannot start at all, rather than failing every message', async () => {
+    const broken = pool({ workers: 2, worker: { source: "throw new Error('a broken installation')", options: { eval: true } } });
+    const raws = emls.slice(0, 4).map((f) => readFileSync(join(FIXTURES, f)));
+    const read = await Promise.all(raws.map((raw) => broken.read(raw)));
+    for (const [i, raw] of raws.entries()) expect(read[i]).toEqual(await readMessage(raw));
   });
 
   it('refuses work once closed, as not tried (not as an unreadable message)', async () => {

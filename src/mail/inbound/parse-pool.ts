@@ -40,6 +40,8 @@ export interface ParsePoolOptions {
   workers: number;
   timeoutMs?: number;
   logger: Logger;
+  /** For tests: another worker script (eval'd CommonJS or a file) speaking parse-worker.ts's messages. */
+  worker?: { source: URL | string; options: WorkerOptions };
 }
 
 /**
@@ -74,6 +76,8 @@ interface Job {
 }
 interface Slot {
   worker: Worker;
+  /** The worker loaded its code (it says so first): a failure before that is the thread's, not a message's. */
+  ready: boolean;
   job: Job | null;
   timer: NodeJS.Timeout | undefined;
 }
@@ -83,25 +87,33 @@ interface Slot {
  * the database, and it is synchronous: on the main thread a large message held up IMAP, the SMTP
  * intake, the outbox and /healthz for as long as it took (~1 s for the worst corpus message),
  * and a time limit could not interrupt it. Here the main thread keeps handling other messages
- * while one is read, and a message over the time limit ends its thread (a fresh one takes its
- * place): it is quarantined as unreadable, like one that does not parse. Jobs are taken in the
- * order asked; a worker reads one message at a time.
+ * while one is read, and a message over the time limit or that kills its thread ends that thread:
+ * it is quarantined as unreadable, like one that does not parse, and the next message gets a
+ * fresh thread. Jobs are taken in the order asked; a worker reads one message at a time. Should
+ * the threads be unable to start at all (a broken installation), messages are read on the main
+ * thread instead, with an error in the log, rather than every one of them quarantined.
  */
 export function createParsePool(o: ParsePoolOptions): MessageReader {
   const timeoutMs = o.timeoutMs ?? DEFAULT_PARSE_TIMEOUT_MS;
+  const worker = o.worker ?? WORKER;
   const queue: Job[] = [];
   const slots: Slot[] = [];
   let nextId = 1;
   let closed = false;
+  let fallback: MessageReader | null = null;
   // Not parse_failed: the message is fine, and must be tried again rather than quarantined.
   const stopped = () => new MailgrantError('internal', 'the parse workers are stopped');
 
   function spawn(): Slot {
     // Not keeping the process alive by itself: the daemon's servers do, and a test that forgets
     // close() must not hang.
-    const slot: Slot = { worker: new Worker(WORKER.source, WORKER.options), job: null, timer: undefined };
+    const slot: Slot = { worker: new Worker(worker.source, worker.options), ready: false, job: null, timer: undefined };
     slot.worker.unref();
     slot.worker.on('message', (a: ParseAnswer) => {
+      if ('ready' in a) {
+        slot.ready = true;
+        return;
+      }
       const job = slot.job;
       if (!job || job.id !== a.id) return;
       clearTimeout(slot.timer);
@@ -111,15 +123,18 @@ export function createParsePool(o: ParsePoolOptions): MessageReader {
       next(slot);
     });
     slot.worker.on('error', (err) => {
-      o.logger.error({ err }, 'a parse worker failed; starting another');
-      replace(slot, `the parse worker failed: ${err.message}`);
+      if (slot.ready) o.logger.error({ err }, 'a parse worker failed while reading a message; the next message gets a new one');
+      end(slot, `the parse worker failed: ${err.message}`, err);
     });
-    slot.worker.on('exit', (code) => replace(slot, `the parse worker stopped (exit code ${code})`));
+    slot.worker.on('exit', (code) => end(slot, `the parse worker stopped (exit code ${code})`, new Error(`exit code ${code}`)));
     return slot;
   }
 
-  /** Ends a worker (stuck, failed or gone), fails its message, and starts another in its place. */
-  function replace(slot: Slot, reason: string): void {
+  /**
+   * Ends a worker (stuck, failed or gone). Once it had started, the message it held is the cause:
+   * that message fails. Before, the threads cannot start here: reading moves to the main thread.
+   */
+  function end(slot: Slot, reason: string, err: Error): void {
     const i = slots.indexOf(slot);
     if (i < 0) return;
     slots.splice(i, 1);
@@ -127,8 +142,33 @@ export function createParsePool(o: ParsePoolOptions): MessageReader {
     const job = slot.job;
     slot.job = null;
     void slot.worker.terminate();
+    if (closed) {
+      job?.reject(stopped());
+      return;
+    }
+    if (!slot.ready) {
+      fallBack(err, job);
+      return;
+    }
     job?.reject(new MailgrantError('parse_failed', reason));
-    if (closed) return;
+    if (queue.length > 0) start();
+  }
+
+  function fallBack(err: Error, held: Job | null): void {
+    if (!fallback) {
+      o.logger.error({ err }, 'parse worker threads cannot start; reading inbound mail on the main thread instead');
+      fallback = createInThreadReader(timeoutMs);
+    }
+    const reader = fallback;
+    for (const job of [...(held ? [held] : []), ...queue.splice(0)]) reader.read(job.raw).then(job.resolve, job.reject);
+    for (const other of slots.splice(0)) {
+      clearTimeout(other.timer);
+      void other.worker.terminate();
+      if (other.job) reader.read(other.job.raw).then(other.job.resolve, other.job.reject);
+    }
+  }
+
+  function start(): void {
     const fresh = spawn();
     slots.push(fresh);
     next(fresh);
@@ -140,8 +180,8 @@ export function createParsePool(o: ParsePoolOptions): MessageReader {
     if (!job) return;
     slot.job = job;
     slot.timer = setTimeout(() => {
-      o.logger.warn({ timeoutMs }, 'reading a message took too long; its parse worker is ended and another started');
-      replace(slot, `parsing took longer than ${timeoutMs} ms`);
+      o.logger.warn({ timeoutMs }, 'reading a message took too long; its parse worker is ended');
+      end(slot, `parsing took longer than ${timeoutMs} ms`, new Error('timeout'));
     }, timeoutMs);
     slot.timer.unref();
     slot.worker.postMessage({ id: job.id, raw: job.raw } satisfies ParseJob);
@@ -150,13 +190,14 @@ export function createParsePool(o: ParsePoolOptions): MessageReader {
   return {
     read(raw) {
       if (closed) return Promise.reject(stopped());
+      if (fallback) return fallback.read(raw);
       return new Promise<ReadMessage>((resolve, reject) => {
         queue.push({ id: nextId++, raw, resolve, reject });
         // Threads start with the first messages: an instance that never reads mail (or a test)
         // does not pay for them.
-        if (slots.length < o.workers && !slots.some((s) => !s.job)) slots.push(spawn());
         const idle = slots.find((s) => !s.job);
         if (idle) next(idle);
+        else if (slots.length < o.workers) start();
       });
     },
     async close() {

@@ -9,6 +9,7 @@ import { readMessage } from './read-message.js';
  */
 export interface ParseJob { id: number; raw: Uint8Array }
 export type ParseAnswer =
+  | { ready: true }
   | { id: number; ok: true; result: Awaited<ReturnType<typeof readMessage>> }
   | { id: number; ok: false; message: string };
 
@@ -25,3 +26,5 @@ port.on('message', (job: ParseJob) => {
     },
   );
 });
+// Loaded: from now on a failure of this thread is blamed on the message it reads (parse-pool.ts).
+port.postMessage({ ready: true } satisfies ParseAnswer);
