@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createInThreadReader, createParsePool, type MessageReader } from '../../src/mail/inbound/parse-pool.js';
+import { createInThreadReader, createParsePool, type MessageReader, type ParsePoolOptions } from '../../src/mail/inbound/parse-pool.js';
 import { readMessage } from '../../src/mail/inbound/read-message.js';
 import { MailgrantError } from '../../src/shared/errors.js';
 
@@ -12,7 +12,7 @@ const logger = pino({ level: 'silent' });
 
 describe('reading messages in worker threads', () => {
   const open: MessageReader[] = [];
-  const pool = (o: { workers: number; timeoutMs?: number }) => {
+  const pool = (o: Omit<ParsePoolOptions, 'logger'>) => {
     const p = createParsePool({ ...o, logger });
     open.push(p);
     return p;
