@@ -4,7 +4,6 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createInThreadReader, createParsePool, type MessageReader, type ParsePoolOptions } from '../../src/mail/inbound/parse-pool.js';
 import { readMessage } from '../../src/mail/inbound/read-message.js';
-import { MailgrantError } from '../../src/shared/errors.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/replies');
 const emls = readdirSync(FIXTURES).filter((f) => f.endsWith('.eml')).sort();

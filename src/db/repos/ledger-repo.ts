@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../client.js';
 import { compiled, compiledInsert } from '../compiled.js';
 import { assignments } from '../schema/index.js';

@@ -16,6 +16,7 @@ import { classify } from './classify.js';
 import type { ReplyExtraction } from './extract-reply.js';
 import type { InboundMessage } from './parse.js';
 import { createInThreadReader, type MessageReader } from './parse-pool.js';
+import type { ReadMessage } from './read-message.js';
 
 export interface InboundSource {
   source: 'imap' | 'smtp' | 'cli';
@@ -47,7 +48,8 @@ export interface ManyOptions {
 export interface InboundPipeline {
   handle(raw: Buffer, source: InboundSource): Promise<HandleResult>;
   /**
-   * A fetched batch: parsed first, then handled `concurrency` at a time. Messages that could
+   * A fetched batch: each message is handled as soon as it is read (the reader reads ahead), at
+   * most `concurrency` at a time. Messages that could
    * affect one another keep their order: those carrying the same reply token (one decider on one
    * request: "approve" then "sorry, deny bob") and, for everything else, those from the same
    * sender, are handled one after another in the order given. Returns one result per item, or
@@ -204,10 +206,8 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
     src: InboundSource;
     identity: InboundIdentity;
     log: Logger;
-    /** null: the message could not be parsed (it is quarantined). */
-    msg: InboundMessage | null;
-    /** The new text above any quote; null when not parsed. */
-    reply: ReplyExtraction | null;
+    /** The message and its new text; null: it could not be read (it is quarantined). */
+    read: ReadMessage | null;
     /** Reply tokens found in its recipients and Message-ID references (none: not a reply). */
     tokens: string[];
     parseError: string | null;
@@ -222,27 +222,28 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
     const rawHash = sha256(raw);
     const identity: InboundIdentity = {
       source: src.source, mailbox: src.mailbox ?? null, uidValidity: src.uidValidity ?? null, uid: src.uid ?? null,
-      rawHash, messageId: null, fromAddress: null, subject: null, receivedAt: deps.domain.clock(),
+      // receivedAt is set by `finish`, when handling begins.
+      rawHash, messageId: null, fromAddress: null, subject: null,
     };
     const log = deps.logger.child({ rawHash: rawHash.slice(0, 16), uid: src.uid ?? undefined });
     try {
-      const { msg, reply } = await reader.read(raw);
-      identity.messageId = msg.messageId;
-      identity.fromAddress = msg.from;
-      identity.subject = msg.subject.slice(0, 500);
-      return { raw, src, identity, log, msg, reply, tokens: replyTokens(msg), parseError: null };
+      const read = await reader.read(raw);
+      identity.messageId = read.msg.messageId;
+      identity.fromAddress = read.msg.from;
+      identity.subject = read.msg.subject.slice(0, 500);
+      return { raw, src, identity, log, read, tokens: replyTokens(read.msg), parseError: null };
     } catch (err) {
       if (!(err instanceof MailgrantError && err.code === 'parse_failed')) throw err;
-      return { raw, src, identity, log, msg: null, reply: null, tokens: [], parseError: err.message };
+      return { raw, src, identity, log, read: null, tokens: [], parseError: err.message };
     }
   }
 
   /** Which lane a message goes in (see `handleMany`). */
   function laneOf(p: Prepared, index: number): string {
-    if (!p.msg) return `unparsed:${index}`;
+    if (!p.read) return `unparsed:${index}`;
     const token = p.tokens[0];
     if (token) return `token:${token}`;
-    return `from:${(p.msg.from ?? '').toLowerCase()}`;
+    return `from:${(p.read.msg.from ?? '').toLowerCase()}`;
   }
 
   function replyTokens(msg: InboundMessage): string[] {
@@ -254,17 +255,18 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
   }
 
   async function finish(p: Prepared): Promise<HandleResult> {
-    const { raw, src, identity, log, msg } = p;
+    const { raw, src, identity, log, read } = p;
     const rawHash = identity.rawHash;
     // Received when its handling begins, not when its batch was parsed: the time to handle a
     // reply (and the metrics built on it) must not include its wait behind the rest of a batch.
     identity.receivedAt = deps.domain.clock();
-    if (!msg) {
+    if (!read) {
       // Unreadable mail may still be someone's real reply: it goes where a person looks.
       const reason = `the message could not be parsed: ${p.parseError}`;
       log.warn({ err: p.parseError }, 'message could not be parsed; quarantined');
       return quarantine(identity, reason, 'malformed', src, raw);
     }
+    const { msg, reply } = read;
     try {
       const result = await deps.store.transaction(async (repos) => {
         const id = await repos.inbound.claim(identity);
@@ -274,22 +276,22 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
           const prior = await repos.inbound.findByHash(rawHash);
           return { status: prior?.status === 'quarantined' ? ('quarantined' as const) : ('duplicate' as const) };
         }
-        const outcome = await route(msg, p.reply!, p.tokens, raw, src, id, repos);
+        const outcome = await route(msg, reply, p.tokens, raw, src, id, repos);
         await repos.inbound.finish(id, { ...outcome, at: deps.domain.clock() });
         deps.faults?.('before-commit');
         return { status: 'done' as const, ...outcome };
       });
       if (result.status === 'done') {
         deps.faults?.('after-outbox-commit');
-        log.info({ messageId: msg?.messageId, from: msg?.from, classification: result.classification, action: result.action, requestId: result.requestId ?? undefined }, 'inbound message handled');
+        log.info({ messageId: msg.messageId, from: msg.from, classification: result.classification, action: result.action, requestId: result.requestId ?? undefined }, 'inbound message handled');
         deps.onOutbox();
       } else {
-        log.debug({ messageId: msg?.messageId }, 'message already handled');
+        log.debug({ messageId: msg.messageId }, 'message already handled');
       }
       return result;
     } catch (err) {
       const error = describeFailure(err);
-      log.error({ err, messageId: msg?.messageId }, 'handling an inbound message failed');
+      log.error({ err, messageId: msg.messageId }, 'handling an inbound message failed');
       try {
         const f = await deps.store.repos.inbound.recordFailure(identity, error, quarantineAfter);
         if (f.quarantined && src.source !== 'imap') await deps.keepQuarantined?.(rawHash, raw);
@@ -313,7 +315,7 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
         }
         return { status: f.quarantined ? 'quarantined' : 'failed', error };
       } catch (recordErr) {
-        log.error({ err: recordErr, messageId: msg?.messageId }, 'could not record the failure either');
+        log.error({ err: recordErr, messageId: msg.messageId }, 'could not record the failure either');
         return { status: 'failed', error };
       }
     }
