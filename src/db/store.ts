@@ -5,16 +5,20 @@ import { createJobRunsRepo } from './repos/job-runs-repo.js';
 import { createLedgerRepo } from './repos/ledger-repo.js';
 import { createOutboxRepo } from './repos/outbox-repo.js';
 import { createRequestsRepo, createSharesRepo } from './repos/requests-repo.js';
+import { sendNow, writeBehind, type Send } from './write-behind.js';
 
-/** The repositories, bound to the database or to one transaction. */
-export function createRepos(q: Queryable) {
+/**
+ * The repositories, bound to the database or to one transaction. `send` is how writes whose result
+ * nobody reads are sent: waited for (the default), or, in a transaction, not (write-behind.ts).
+ */
+export function createRepos(q: Queryable, send: Send = sendNow) {
   return {
     requests: createRequestsRepo(q),
     shares: createSharesRepo(q),
-    outbox: createOutboxRepo(q),
-    inbound: createInboundRepo(q),
-    audit: createAuditRepo(q),
-    autoReplies: createAutoRepliesRepo(q),
+    outbox: createOutboxRepo(q, send),
+    inbound: createInboundRepo(q, send),
+    audit: createAuditRepo(q, send),
+    autoReplies: createAutoRepliesRepo(q, send),
     ledger: createLedgerRepo(q),
     jobRuns: createJobRunsRepo(q),
   };
@@ -30,6 +34,18 @@ export interface Store {
 export function createStore(db: Database): Store {
   return {
     repos: createRepos(db),
-    transaction: (fn) => db.transaction((tx) => fn(createRepos(tx))),
+    transaction: (fn) =>
+      db.transaction(async (tx) => {
+        const behind = writeBehind();
+        let result;
+        try {
+          result = await fn(createRepos(tx, behind.send));
+        } catch (err) {
+          throw await behind.reason(err);
+        }
+        // Before the commit: a write that failed rolls the transaction back.
+        await behind.settle();
+        return result;
+      }),
   };
 }

@@ -60,10 +60,25 @@ export async function applyDecisions(repos: Repos, deps: DomainDeps, input: Deci
     if (!product) throw new MailgrantError('conflict', `Request ${request.id} is for "${request.productId}", which is no longer in the rules.`);
     // The same locks and checks as `mailgrant licenses assign` (src/licenses): one seat count for both.
     await lockForAssignment(repos, rules, product);
-    seatsLeft = product.seats - (await repos.ledger.countAssigned(product.id));
-    held = await holdingsOf(repos, rules, product, approvals.map((a) => a.user));
+    // Two reads under the locks, sent together.
+    const [assigned, holdings] = await Promise.all([repos.ledger.countAssigned(product.id), holdingsOf(repos, rules, product, approvals.map((a) => a.user))]);
+    seatsLeft = product.seats - assigned;
+    held = holdings;
   }
 
+  /*
+   * The writes below are sent together and waited for once, at the end (one round trip instead of
+   * one per statement; see src/db/write-behind.ts). Nothing here reads what they return before
+   * then: the request row is locked, so what was read above is what the writes apply to, and a
+   * write that reports otherwise fails the whole transaction at the end.
+   */
+  const writes: Promise<unknown>[] = [];
+  const send = (w: Promise<unknown>) => {
+    // Handled now, so that one failing after a throw below (which rolls everything back) is not
+    // an unhandled rejection; `Promise.all` at the end still fails with it.
+    w.catch(() => undefined);
+    writes.push(w);
+  };
   for (const d of input.decisions) {
     const person = byEmail.get(d.user);
     if (!person) throw new MailgrantError('invalid_input', `${d.user} is not on request ${request.id}.`);
@@ -82,27 +97,31 @@ export async function applyDecisions(repos: Repos, deps: DomainDeps, input: Deci
         result.waitingForSeats.push(person.email);
         continue;
       }
-      await repos.ledger.assign({
+      send(repos.ledger.assign({
         productId: product!.id, email: person.email, requestId: request.id, assignedBy: input.decider, assignedAt: now,
         disabledPlans: [...(input.assignment?.disabledPlans ?? [])], viaGroup: input.assignment?.viaGroup ?? null,
-      });
+      }));
       seatsLeft -= 1;
     }
-    const ok = await repos.requests.setVerdict({
-      requestId: request.id, email: person.email, verdict: d.verdict, decidedBy: input.decider, channel: input.channel, comment: input.comment, outcomeMessage: input.outcomeMessage ?? null, at: now,
-    });
-    // The request row is locked, so nobody else can have decided in between; a false here is a bug.
-    if (!ok) throw new MailgrantError('conflict', `${person.email} on request ${request.id} was decided concurrently.`);
+    const email = person.email;
+    send(
+      repos.requests.setVerdict({
+        requestId: request.id, email, verdict: d.verdict, decidedBy: input.decider, channel: input.channel, comment: input.comment, outcomeMessage: input.outcomeMessage ?? null, at: now,
+      }).then((ok) => {
+        // The request row is locked, so nobody else can have decided in between; a false here is a bug.
+        if (!ok) throw new MailgrantError('conflict', `${email} on request ${request.id} was decided concurrently.`);
+      }),
+    );
     Object.assign(person, { verdict: d.verdict, decidedBy: input.decider, decidedAt: now, channel: input.channel, comment: input.comment, outcomeMessage: input.outcomeMessage ?? null } satisfies Partial<PersonRow>);
     result.recorded.push({ email: person.email, verdict: d.verdict });
-    await repos.audit.record({
+    send(repos.audit.record({
       actor: input.decider, channel: input.channel, action: d.verdict === 'approve' ? 'person-approved' : 'person-denied',
       requestId: request.id, at: now,
       details: {
         person: person.email, comment: input.comment, productId: request.productId, ...input.evidence,
         ...(d.verdict === 'approve' && input.assignment ? { disabledPlans: input.assignment.disabledPlans ?? [], viaGroup: input.assignment.viaGroup ?? null } : {}),
       },
-    });
+    }));
   }
 
   if (result.blocked.length > 0) {
@@ -111,9 +130,9 @@ export async function applyDecisions(repos: Repos, deps: DomainDeps, input: Deci
     const title = `Request #${request.id}: ${result.blocked.length} approved ${result.blocked.length === 1 ? 'person' : 'people'} cannot get ${product?.name ?? request.productId}`;
     const lines = result.blocked.map((b) => `${rules.displayName(b.email)} <${b.email}> ${b.reason}; still undecided`);
     for (const to of recipients) {
-      await repos.outbox.enqueue(
+      send(repos.outbox.enqueue(
         deps.composer.compose('admin-alert', { ...common(rules, to), title, lines }, { to, dedupeKey: `assignment-blocked:${input.eventKey}:${to}`, requestId: request.id }),
-      );
+      ));
     }
   }
 
@@ -121,7 +140,7 @@ export async function applyDecisions(repos: Repos, deps: DomainDeps, input: Deci
     const view = requestView(rules, request);
     const recipients = new Set([input.decider, ...rules.admins.map((a) => a.email)]);
     for (const to of recipients) {
-      await repos.outbox.enqueue(
+      send(repos.outbox.enqueue(
         deps.composer.compose(
           'seats-missing',
           {
@@ -133,16 +152,23 @@ export async function applyDecisions(repos: Repos, deps: DomainDeps, input: Deci
           },
           { to, dedupeKey: `seats-missing:${input.eventKey}:${to}`, requestId: request.id },
         ),
-      );
+      ));
     }
   }
 
-  if (request.people.every((p) => p.verdict) && (await repos.requests.complete(request.id, now))) {
+  // Read under the row lock: a request still pending here is still pending when `complete` runs.
+  if (request.status === 'pending' && request.people.every((p) => p.verdict)) {
+    send(
+      repos.requests.complete(request.id, now).then((ok) => {
+        if (!ok) throw new MailgrantError('conflict', `Request ${request.id} was completed concurrently.`);
+      }),
+    );
     request.status = 'completed';
     request.completedAt = now;
     result.completed = true;
-    await repos.audit.record({ actor: 'mailgrant', channel: 'system', action: 'request-completed', requestId: request.id, at: now });
-    await sendOutcomes(repos, deps, request);
+    send(repos.audit.record({ actor: 'mailgrant', channel: 'system', action: 'request-completed', requestId: request.id, at: now }));
+    send(sendOutcomes(repos, deps, request));
   }
+  await Promise.all(writes);
   return result;
 }

@@ -1,6 +1,7 @@
 import { and, asc, count, eq, gte, sql } from 'drizzle-orm';
 import type { Queryable } from '../client.js';
 import { compiledInsert } from '../compiled.js';
+import { sendNow, type Send } from '../write-behind.js';
 import { auditLog, autoReplies } from '../schema/index.js';
 
 export type AuditRow = typeof auditLog.$inferSelect;
@@ -15,10 +16,11 @@ export interface AuditEntry {
 
 const insertAudit = compiledInsert<typeof auditLog.$inferInsert, unknown>((q, v) => q.insert(auditLog).values(v));
 
-export function createAuditRepo(q: Queryable) {
+export function createAuditRepo(q: Queryable, send: Send = sendNow) {
   return {
-    async record(e: AuditEntry): Promise<void> {
-      await insertAudit(q, { actor: e.actor, channel: e.channel, action: e.action, requestId: e.requestId ?? null, details: e.details ?? {}, at: e.at ?? new Date() });
+    /** In a transaction, sent with the next statement (write-behind.ts). */
+    record(e: AuditEntry): Promise<void> {
+      return send(insertAudit(q, { actor: e.actor, channel: e.channel, action: e.action, requestId: e.requestId ?? null, details: e.details ?? {}, at: e.at ?? new Date() }));
     },
     async list(filter: { requestId?: number; since?: Date; limit?: number }): Promise<AuditRow[]> {
       const conds = [];
@@ -29,7 +31,7 @@ export function createAuditRepo(q: Queryable) {
   };
 }
 
-export function createAutoRepliesRepo(q: Queryable) {
+export function createAutoRepliesRepo(q: Queryable, send: Send = sendNow) {
   return {
     async sentSince(recipient: string, kind: string, since: Date): Promise<boolean> {
       const rows = await q
@@ -47,8 +49,9 @@ export function createAutoRepliesRepo(q: Queryable) {
         .where(and(eq(autoReplies.recipient, recipient), eq(sql`left(${autoReplies.kind}, ${kindPrefix.length})`, kindPrefix), gte(autoReplies.sentAt, since)));
       return Number(rows[0]?.n ?? 0);
     },
-    async record(recipient: string, kind: string, at: Date): Promise<void> {
-      await q.insert(autoReplies).values({ recipient, kind, sentAt: at });
+    /** In a transaction, sent with the next statement (write-behind.ts). */
+    record(recipient: string, kind: string, at: Date): Promise<void> {
+      return send(q.insert(autoReplies).values({ recipient, kind, sentAt: at }).execute());
     },
   };
 }

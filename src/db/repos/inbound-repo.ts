@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../client.js';
 import { compiled, compiledInsert } from '../compiled.js';
+import { sendNow, type Send } from '../write-behind.js';
 import { inboundMessages } from '../schema/index.js';
 
 export type InboundRow = typeof inboundMessages.$inferSelect;
@@ -37,7 +38,7 @@ const finishRow = compiled<{ id: number; classification: string; action: string;
     .where(eq(inboundMessages.id, p('id'))),
 );
 
-export function createInboundRepo(q: Queryable) {
+export function createInboundRepo(q: Queryable, send: Send = sendNow) {
   return {
     /**
      * Claims a message for handling inside the handling transaction. Returns the row id, or null
@@ -49,8 +50,9 @@ export function createInboundRepo(q: Queryable) {
       return rows[0]?.id ?? null;
     },
 
-    async finish(id: number, outcome: { classification: string; action: string; requestId: number | null; at: Date }): Promise<void> {
-      await finishRow(q, { id, ...outcome });
+    /** In a transaction, sent with the next statement (write-behind.ts): the commit. */
+    finish(id: number, outcome: { classification: string; action: string; requestId: number | null; at: Date }): Promise<void> {
+      return send(finishRow(q, { id, ...outcome }));
     },
 
     /** Records a failed attempt outside the (rolled back) handling transaction; returns the attempt count. */

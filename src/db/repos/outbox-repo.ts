@@ -1,12 +1,13 @@
 import { and, asc, eq, gt, inArray, isNotNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Queryable } from '../client.js';
 import { compiled, compiledInsert } from '../compiled.js';
+import { sendNow, type Send } from '../write-behind.js';
 import { outbox } from '../schema/index.js';
 
 export type OutboxRow = typeof outbox.$inferSelect;
 export type OutboxInsert = typeof outbox.$inferInsert;
 
-const insertIfNew = compiledInsert<OutboxInsert, { id: number }[]>((q, v) => q.insert(outbox).values(v).onConflictDoNothing().returning({ id: outbox.id }));
+const insertIfNew = compiledInsert<OutboxInsert, unknown>((q, v) => q.insert(outbox).values(v).onConflictDoNothing());
 const claimDueRows = compiled<{ limit: number; now: Date; lockedUntil: Date; claimedBy: string | null }, OutboxRow[]>((q, p) => {
   const due = q
     .select({ id: outbox.id })
@@ -31,12 +32,14 @@ const markSentRows = compiled<{ ids: number[]; at: Date }, unknown>((q, p) =>
   q.update(outbox).set({ status: 'sent', sentAt: p('at'), lockedUntil: null, claimedBy: null, secrets: null, lastError: null }).where(sql`${outbox.id} = any(${p('ids')})`),
 );
 
-export function createOutboxRepo(q: Queryable) {
+export function createOutboxRepo(q: Queryable, send: Send = sendNow) {
   return {
-    /** Queues a mail; false when a mail with the same dedupe key was already queued. */
-    async enqueue(mail: OutboxInsert): Promise<boolean> {
-      const rows = await insertIfNew(q, mail);
-      return rows.length === 1;
+    /**
+     * Queues a mail, unless a mail with the same dedupe key was already queued. In a transaction,
+     * sent with the next statement (write-behind.ts).
+     */
+    enqueue(mail: OutboxInsert): Promise<void> {
+      return send(insertIfNew(q, mail));
     },
 
     /**

@@ -74,11 +74,12 @@ export function createRequestsRepo(q: Queryable) {
 
     /** Loads a request with its people; `forUpdate` locks the request row until the transaction ends. */
     async get(id: number, opts: { forUpdate?: boolean } = {}): Promise<RequestWithPeople | undefined> {
-      const rows = await (opts.forUpdate ? requestByIdForUpdate : requestById)(q, { id });
+      // Sent together, in this order, which the connection keeps: with `forUpdate` the people are
+      // read once the request row is locked. Both are `compiled` queries, so neither can overtake
+      // the other on its way to the driver.
+      const [rows, people] = await Promise.all([(opts.forUpdate ? requestByIdForUpdate : requestById)(q, { id }), peopleOfRequest(q, { requestId: id })]);
       const row = rows[0];
-      if (!row) return undefined;
-      const people = await peopleOfRequest(q, { requestId: id });
-      return { ...row, people };
+      return row ? { ...row, people } : undefined;
     },
 
     /** Records a verdict only for a person still undecided; false when someone decided first. */
