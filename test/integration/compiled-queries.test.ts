@@ -1,8 +1,7 @@
-import { tmpdir } from 'node:os';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type DbHandle } from '../../src/db/client.js';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/client.js';
 import { createRepos } from '../../src/db/store.js';
-import { startPostgres, type PgServer } from '../helpers/postgres.js';
+import { bothDrivers } from '../helpers/both-drivers.js';
 
 /*
  * The repositories' hot statements are built once (src/db/compiled.ts) and bound per run to the
@@ -10,15 +9,7 @@ import { startPostgres, type PgServer } from '../helpers/postgres.js';
  * what a plain drizzle query does, on both drivers.
  */
 
-const drivers: { name: string; open: () => Promise<DbHandle> }[] = [];
-let pg: PgServer | undefined;
-drivers.push({ name: 'PGlite', open: () => openDatabase({ databaseUrl: null, dataDir: tmpdir(), inMemory: true }) });
-drivers.push({ name: 'PostgreSQL', open: async () => openDatabase({ databaseUrl: await pg!.createDatabase(), dataDir: '/nonexistent', maxConnections: 4 }) });
-
-beforeAll(async () => {
-  pg = await startPostgres();
-});
-afterAll(async () => pg?.stop());
+const { drivers, postgres } = bothDrivers();
 
 const request = (requesterEmail: string) => ({
   productId: 'visio', alternativeProductIds: [], requesterEmail, subject: 'Visio please', sourceMessageId: null, createdAt: new Date('2026-11-20T10:00:00Z'),
@@ -26,17 +17,7 @@ const request = (requesterEmail: string) => ({
 
 class Rollback extends Error {}
 
-describe.each(drivers)('compiled queries on $name', ({ open }) => {
-  const handles: DbHandle[] = [];
-  const fresh = async () => {
-    const h = await open();
-    await h.migrate();
-    handles.push(h);
-    return h;
-  };
-  afterAll(async () => {
-    for (const h of handles) await h.close();
-  });
+describe.each(drivers)('compiled queries on $name', ({ fresh }) => {
 
   it('run inside the transaction they are given: they see its rows and roll back with it', async () => {
     const { db } = await fresh();
@@ -110,7 +91,7 @@ describe.each(drivers)('compiled queries on $name', ({ open }) => {
 
 describe('compiled queries on PostgreSQL, two transactions at once', () => {
   it('each run uses its own transaction connection', async () => {
-    const h = await openDatabase({ databaseUrl: await pg!.createDatabase(), dataDir: '/nonexistent', maxConnections: 4 });
+    const h = await openDatabase({ databaseUrl: await postgres().createDatabase(), dataDir: '/nonexistent', maxConnections: 4 });
     try {
       await h.migrate();
       // Both transactions are open, with their rows written and not committed, while both read.

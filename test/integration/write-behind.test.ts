@@ -1,8 +1,7 @@
-import { tmpdir } from 'node:os';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type DbHandle } from '../../src/db/client.js';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/client.js';
 import { createRepos, createStore } from '../../src/db/store.js';
-import { startPostgres, type PgServer } from '../helpers/postgres.js';
+import { bothDrivers } from '../helpers/both-drivers.js';
 
 /*
  * In a transaction, writes whose result nobody reads are sent with the next statement instead of
@@ -11,15 +10,7 @@ import { startPostgres, type PgServer } from '../helpers/postgres.js';
  * a failed one fails the transaction with its own error.
  */
 
-const drivers: { name: string; open: () => Promise<DbHandle> }[] = [];
-let pg: PgServer | undefined;
-drivers.push({ name: 'PGlite', open: () => openDatabase({ databaseUrl: null, dataDir: tmpdir(), inMemory: true }) });
-drivers.push({ name: 'PostgreSQL', open: async () => openDatabase({ databaseUrl: await pg!.createDatabase(), dataDir: '/nonexistent', maxConnections: 4 }) });
-
-beforeAll(async () => {
-  pg = await startPostgres();
-});
-afterAll(async () => pg?.stop());
+const { drivers, postgres } = bothDrivers();
 
 const request = (requesterEmail: string) => ({
   productId: 'visio', alternativeProductIds: [], requesterEmail, subject: 'Visio please', sourceMessageId: null, createdAt: new Date('2026-11-20T10:00:00Z'),
@@ -28,17 +19,7 @@ const audit = (action: string) => ({ actor: 'dana@example.com', channel: 'cli' a
 // A row the database refuses (actor is NOT NULL): the kind of failure a write can meet.
 const badAudit = { actor: null as unknown as string, channel: 'cli' as const, action: 'refused' };
 
-describe.each(drivers)('writes sent behind, on $name', ({ open }) => {
-  const handles: DbHandle[] = [];
-  const fresh = async () => {
-    const h = await open();
-    await h.migrate();
-    handles.push(h);
-    return h;
-  };
-  afterAll(async () => {
-    for (const h of handles) await h.close();
-  });
+describe.each(drivers)('writes sent behind, on $name', ({ fresh }) => {
 
   it('commit with the transaction, in order, and later reads in it see them', async () => {
     const { db } = await fresh();
@@ -101,7 +82,7 @@ describe.each(drivers)('writes sent behind, on $name', ({ open }) => {
 
 describe('reads sent together on PostgreSQL', () => {
   it('a request read for update has its people read after the lock, not before', async () => {
-    const h = await openDatabase({ databaseUrl: await pg!.createDatabase(), dataDir: '/nonexistent', maxConnections: 4 });
+    const h = await openDatabase({ databaseUrl: await postgres().createDatabase(), dataDir: '/nonexistent', maxConnections: 4 });
     try {
       await h.migrate();
       const store = createStore(h.db);
