@@ -18,7 +18,6 @@ const request = (requesterEmail: string) => ({
 class Rollback extends Error {}
 
 describe.each(drivers)('compiled queries on $name', ({ fresh }) => {
-
   it('run inside the transaction they are given: they see its rows and roll back with it', async () => {
     const { db } = await fresh();
     let idInTx = 0;

@@ -20,7 +20,6 @@ const audit = (action: string) => ({ actor: 'dana@example.com', channel: 'cli' a
 const badAudit = { actor: null as unknown as string, channel: 'cli' as const, action: 'refused' };
 
 describe.each(drivers)('writes sent behind, on $name', ({ fresh }) => {
-
   it('commit with the transaction, in order, and later reads in it see them', async () => {
     const { db } = await fresh();
     const store = createStore(db);
