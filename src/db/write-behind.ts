@@ -13,6 +13,9 @@
  * ends, before the commit (`settle`). Nothing is lost by that: after a failed statement the
  * server refuses every later one in the transaction, so the first failure is the one reported
  * (postgres.js settles a connection's queries in order), and the transaction rolls back.
+ *
+ * `writeBehind()` is also how a caller waits once for several writes it started together
+ * (`applyDecisions`): nothing in it is specific to the store.
  */
 export type Send = (write: Promise<unknown>) => Promise<void>;
 

@@ -1,5 +1,6 @@
 import type { PersonRow, RequestWithPeople } from '../db/repos/requests-repo.js';
 import type { Repos } from '../db/store.js';
+import { writeBehind } from '../db/write-behind.js';
 import { checkAssignment, type AssignmentProblemCode } from '../licenses/assignment-rules.js';
 import { holdingsOf, lockForAssignment } from '../licenses/ledger.js';
 import { MailgrantError } from '../shared/errors.js';
@@ -72,13 +73,10 @@ export async function applyDecisions(repos: Repos, deps: DomainDeps, input: Deci
    * then: the request row is locked, so what was read above is what the writes apply to, and a
    * write that reports otherwise fails the whole transaction at the end.
    */
-  const writes: Promise<unknown>[] = [];
-  const send = (w: Promise<unknown>) => {
-    // Handled now, so that one failing after a throw below (which rolls everything back) is not
-    // an unhandled rejection; `Promise.all` at the end still fails with it.
-    w.catch(() => undefined);
-    writes.push(w);
-  };
+  // Each write is handled as it is given, so one failing after a throw below (which rolls
+  // everything back) is not an unhandled rejection; `settle` at the end throws the first failure.
+  const writes = writeBehind();
+  const send = (w: Promise<unknown>) => void writes.send(w);
   for (const d of input.decisions) {
     const person = byEmail.get(d.user);
     if (!person) throw new MailgrantError('invalid_input', `${d.user} is not on request ${request.id}.`);
@@ -169,6 +167,6 @@ export async function applyDecisions(repos: Repos, deps: DomainDeps, input: Deci
     send(repos.audit.record({ actor: 'mailgrant', channel: 'system', action: 'request-completed', requestId: request.id, at: now }));
     send(sendOutcomes(repos, deps, request));
   }
-  await Promise.all(writes);
+  await writes.settle();
   return result;
 }
