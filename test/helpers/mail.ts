@@ -13,6 +13,7 @@ export interface TestMail {
   messageId?: string;
   headers?: Record<string, string>;
   date?: Date;
+  attachments?: { filename: string; content: string | Buffer; contentType?: string }[];
 }
 
 /** Builds a real RFC 5322 message with nodemailer's composer, as a mail client would send it. */

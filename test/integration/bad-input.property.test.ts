@@ -4,9 +4,10 @@ import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as schema from '../../src/db/schema/index.js';
 import { sha256 } from '../../src/mail/inbound/pipeline.js';
-import { LEXICONS } from '../../src/requests/reply-grammar/index.js';
+import { readMessage } from '../../src/mail/inbound/read-message.js';
 import { TOKEN_PLACEHOLDER } from '../../src/requests/tokens.js';
 import { exampleRules, startTestApp } from '../helpers/app.js';
+import { countVerbs, escapeRegExp, VERB_RE, verbsNotIn } from '../helpers/command-words.js';
 import { buildMail, quoteBelow } from '../helpers/mail.js';
 import { loadEmlFixtures, type EmlFixture } from '../helpers/reply-cases.js';
 
@@ -17,7 +18,15 @@ import { loadEmlFixtures, type EmlFixture } from '../helpers/reply-cases.js';
  *  - noise: byte flips, truncation, duplicated headers, corrupted boundaries, swapped charsets
  *    and transfer encodings, changed line endings, inserted junk. The pipeline always resolves,
  *    records the message (done, failed or quarantined), and whatever it records for a person is
- *    what the undamaged reply meant for that person: damage may lose a decision, never make one.
+ *    what the undamaged reply meant for that person, unless the damage hit the person's own
+ *    words: a line break flipped into "approve all except bob" after "all", or a "<" that makes
+ *    "except bob" a tag, leaves a reply that says "approve all", and no reader can tell it from
+ *    one written so (every single-byte flip to NUL, LF, '<', '"', '>', '=' or space of every
+ *    fixture, 402,311 damaged messages, changed a decision 28 times, each a rewording). So a changed
+ *    decision is allowed only when every approve/deny word of what Mailgrant read is one the
+ *    person wrote: damage never lends a reply a command from its quote, a forward or anywhere
+ *    else. (That is the failure this property found: a flipped byte in an Apple Mail forward's
+ *    markup made the forwarded "approve all" the forwarder's.)
  *  - destroyed command: every approve/deny word the person wrote is garbled (and commands may
  *    be added to the quoted original); then nothing at all is recorded, with or without noise.
  *
@@ -29,12 +38,6 @@ const MAILBOX = 'licenses@contoso.example';
 type Verdicts = Record<string, 'approve' | 'deny' | null>;
 
 // ── The words that make a command ──────────────────────────────────────────
-
-const VERBS = LEXICONS.flatMap((l) => [...(l.words.approve ?? []), ...(l.words.deny ?? [])]).sort((a, b) => b.length - a.length);
-const escape = (w: string) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-/** Any approve/deny verb of any language; Latin words only as whole words. */
-const VERB_RE = new RegExp(VERBS.map((w) => (/^[\p{Script=Han}]+$/u.test(w) ? escape(w) : `(?<![\\p{L}'’])${escape(w)}(?![\\p{L}])`)).join('|'), 'giu');
-const countVerbs = (s: string) => (s.match(VERB_RE) ?? []).length;
 
 /** Replaces the first `n` verbs of `s` by `by`; returns how many were replaced. */
 function garbleFirst(s: string, n: number, by: string): { text: string; replaced: number } {
@@ -57,6 +60,11 @@ function asReply(raw: Buffer, token: string): Buffer {
   return Buffer.from([`From: Dana Lee <dana@contoso.example>`, `To: Contoso Licences <licenses+${token}@contoso.example>`, ...fields].join(nl) + s.slice(end), 'latin1');
 }
 
+/** What Mailgrant reads as the person's words in `raw`, as the pipeline reads them. */
+async function keptText(raw: Buffer): Promise<string> {
+  return (await readMessage(raw)).reply.text;
+}
+
 interface Base {
   fixture: EmlFixture;
   /** Approve/deny verbs in what the person wrote. */
@@ -66,6 +74,8 @@ interface Base {
   html: string | null;
   /** What the undamaged reply records, per person. */
   baseline: Verdicts;
+  /** What Mailgrant reads as the person's words in the undamaged reply. */
+  kept: string;
 }
 
 // ── Noise ──────────────────────────────────────────────────────────────────
@@ -127,7 +137,7 @@ function applyNoise(raw: Buffer, n: Noise): Buffer {
       const boundaries = [...s.matchAll(/boundary\s*=\s*"?([^";\r\n]+)"?/gi)].map((m) => m[1]!);
       if (boundaries.length === 0) return raw;
       const b = boundaries[n.pick % boundaries.length]!;
-      const lines = [...s.matchAll(new RegExp(`^--${escape(b)}(--)?[ \\t]*\\r?$`, 'gm'))];
+      const lines = [...s.matchAll(new RegExp(`^--${escapeRegExp(b)}(--)?[ \\t]*\\r?$`, 'gm'))];
       if (n.how === 'declare-other') return Buffer.from(s.replace(`boundary="${b}"`, 'boundary="other"').replace(`boundary=${b}`, 'boundary=other'), 'latin1');
       if (lines.length === 0) return raw;
       const line = lines[n.pick % lines.length]!;
@@ -200,7 +210,7 @@ describe('damaged replies never decide what their writer did not', () => {
   let app: Awaited<ReturnType<typeof startTestApp>>;
   let current: { requestId: number; token: string; shareText: string };
   const bases: Base[] = [];
-  const stats = { runs: 0, decided: 0, statuses: new Map<string, number>(), resets: 0 };
+  const stats = { runs: 0, decided: 0, reworded: 0, statuses: new Map<string, number>(), resets: 0 };
 
   const outbox = () => app.db.db.select().from(schema.outbox).orderBy(asc(schema.outbox.id));
   const verdicts = async (requestId: number): Promise<Verdicts> => {
@@ -257,13 +267,14 @@ describe('damaged replies never decide what their writer did not', () => {
         text: hasTextPart ? (parsed.text ?? null) : null,
         html: typeof parsed.html === 'string' ? parsed.html : null,
         baseline,
+        kept: await keptText(asReply(fixture.raw, current.token)),
       });
       await freshIfDecided();
     }
   });
   afterAll(async () => {
     // eslint-disable-next-line no-console
-    console.log(`bad-input properties: ${stats.runs} damaged messages, ${stats.decided} of them decided someone, statuses ${JSON.stringify(Object.fromEntries(stats.statuses))}, ${stats.resets} requests closed`);
+    console.log(`bad-input properties: ${stats.runs} damaged messages, ${stats.decided} of them decided someone, ${stats.reworded} differently from the undamaged reply (damage to the person's own words), statuses ${JSON.stringify(Object.fromEntries(stats.statuses))}, ${stats.resets} requests closed`);
     await app?.cleanup();
   });
 
@@ -281,8 +292,13 @@ describe('damaged replies never decide what their writer did not', () => {
         let raw = asReply(base.fixture.raw, current.token);
         for (const n of noise) raw = applyNoise(raw, n);
         const v = await run(raw);
-        for (const [email, verdict] of decidedIn(v)) {
-          expect(verdict, `${base.fixture.name}: ${email} after ${JSON.stringify(noise).slice(0, 300)}`).toBe(base.baseline[email]);
+        const changed = decidedIn(v).filter(([email, verdict]) => verdict !== base.baseline[email]);
+        if (changed.length > 0) {
+          // Allowed only as a rewording of the person's own words (see the top of this file).
+          const kept = await keptText(raw);
+          const what = `${base.fixture.name}: ${JSON.stringify(changed)} after ${JSON.stringify(noise).slice(0, 300)}, read ${JSON.stringify(kept.slice(0, 300))}`;
+          expect(verbsNotIn(kept, base.kept), what).toEqual([]);
+          stats.reworded++;
         }
         await freshIfDecided();
       }),

@@ -1,5 +1,6 @@
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { MailgrantError } from '../../shared/errors.js';
+import { damagedText } from './damaged-text.js';
 
 /** The parts of an inbound message the rest of Mailgrant needs, independent of mailparser. */
 export interface InboundMessage {
@@ -78,6 +79,8 @@ export async function parseMessage(raw: Buffer, timeoutMs = 10_000): Promise<Inb
   let timer: NodeJS.Timeout | undefined;
   let parsed: ParsedMail;
   try {
+    const damage = await damagedText(raw);
+    if (damage !== null) throw new MailgrantError('parse_failed', `a text part was damaged on its way (${damage}), so it is not acted on`);
     parsed = await Promise.race([
       // skipHtmlToText: mailparser's HTML-to-text runs synchronously and is superlinear in the
       // nesting depth (2 MB of nested <table><tr><td> held the event loop for minutes, where

@@ -16,7 +16,7 @@
  */
 import { BLOCK_TAGS, VOID_TAGS, type HtmlQuoteRule } from '../reply-rules/quote-html.js';
 import { isQuoteMarkup, matchRule } from './html-rules.js';
-import { headerLine, ruleView } from './line-rules.js';
+import { headerLine, isForwardSubject, ruleView, separatorKind } from './line-rules.js';
 import { MAX_SCAN_CHARS, MAX_SCAN_LINES } from './lines.js';
 
 /**
@@ -43,6 +43,19 @@ interface Frame {
 
 const INVISIBLE = /[\u200b\u200e\u200f\ufeff]/g;
 const WHITESPACE_RUN = /[ \t\n\r\f\u00a0]+/g;
+
+/** Does the text just past a boundary (or inside a skipped quote) start a forwarded message? */
+export function looksForwarded(dropped: string): boolean {
+  const lines = dropped.split('\n', 40);
+  for (const line of lines) {
+    const view = ruleView(line);
+    if (view === null || view.text === '') continue;
+    if (separatorKind(view.text) === 'forward') return true;
+    const header = headerLine(view.text);
+    if (header !== null && header.field === 'subject' && isForwardSubject(header.value)) return true;
+  }
+  return false;
+}
 
 /** Is this rendered line the first line of a quoted message's header? */
 function startsHeader(line: string): boolean {
@@ -150,7 +163,25 @@ export class HtmlReplyReader {
       if (!this.stopped && this.skipAt < 0 && (name === 'br' || name === 'p')) this.endLine(name === 'br');
       return;
     }
+    // "</div>" over an open quote that it does not name: the markup is broken (damaged on its
+    // way, or hand-made) and where the quote really ends is unknown. Reading on would take the
+    // rest of the quoted message for the person's words (a byte flipped in an Apple forward's
+    // "<div" made Bob's quoted "approve all" Dana's), so the reading stops there.
+    const crossesQuote = !this.stopped && this.quoteAbove(at);
     while (this.stack.length > at) this.exit(this.stack.pop()!);
+    if (crossesQuote && !this.stopped) {
+      this.quoted = true;
+      this.stop();
+    }
+  }
+
+  /** Is a quote open above stack index `at`: a skipped quote container, or a blockquote outside one? */
+  private quoteAbove(at: number): boolean {
+    for (let i = at + 1; i < this.stack.length; i++) {
+      if (i === this.skipAt) return this.skipCapture; // what is inside a skipped element does not count
+      if (this.stack[i]!.quote) return true;
+    }
+    return false;
   }
 
   private exit(frame: Frame): void {
@@ -158,6 +189,10 @@ export class HtmlReplyReader {
     if (this.skipAt >= 0) {
       if (this.stack.length > this.skipAt) return;
       this.skipAt = -1;
+      // A quote skipped because nothing was written above it is read past (the person may have
+      // written below it), unless it held a forwarded message's header: what follows that is the
+      // forwarded message, whose "approve all" is not the forwarder's.
+      if (this.skipCapture && looksForwarded(this.dropped)) this.stop();
       return;
     }
     if (frame.block) this.endLine(false);
@@ -216,6 +251,21 @@ export class HtmlReplyReader {
     this.quoted = true;
     this.stop();
     this.dropped = `${removed.join('\n')}\n`;
+  }
+
+  /**
+   * A start tag that swallowed markup: a quote character lost from an attribute makes its value
+   * run on, over text and tags, to the next quote character. What it swallowed is unknown; in a
+   * French Outlook reply it was the "De : / Envoyé :" header block under the reply, so the quoted
+   * original read as the person's words. The reading stops, and the line the tag sits in is
+   * dropped too: the rest of that line may be what was swallowed ("approve all" of "approve all
+   * except bob").
+   */
+  brokenTag(): void {
+    if (this.stopped) return;
+    this.current = '';
+    this.quoted = true;
+    this.stop();
   }
 
   /** Past the event budget: read no further (the document is taken to end here). */

@@ -14,8 +14,7 @@
  */
 import { Tokenizer } from 'htmlparser2';
 import { VOID_TAGS } from '../reply-rules/quote-html.js';
-import { HtmlReplyReader } from './html-reader.js';
-import { headerLine, isForwardSubject, ruleView, separatorKind } from './line-rules.js';
+import { HtmlReplyReader, looksForwarded } from './html-reader.js';
 
 /** How much HTML is read at all; the reply is at the top. */
 export const MAX_HTML_CHARS = 512 * 1024;
@@ -26,18 +25,8 @@ export interface HtmlTrim {
   readonly forwarded: boolean;
 }
 
-/** Does the text just past a boundary start a forwarded message? */
-function looksForwarded(dropped: string): boolean {
-  const lines = dropped.split('\n', 40);
-  for (const line of lines) {
-    const view = ruleView(line);
-    if (view === null || view.text === '') continue;
-    if (separatorKind(view.text) === 'forward') return true;
-    const header = headerLine(view.text);
-    if (header !== null && header.field === 'subject' && isForwardSubject(header.value)) return true;
-  }
-  return false;
-}
+/** Markup inside an attribute value: a lost quote character made the value run on over text and tags. */
+const TAG_INSIDE = /<\/?[a-z][^<>]*>/i;
 
 export function htmlToReplyText(html: string): HtmlTrim {
   const source = html.length > MAX_HTML_CHARS ? html.slice(0, MAX_HTML_CHARS) : html;
@@ -46,6 +35,8 @@ export function htmlToReplyText(html: string): HtmlTrim {
   let attribs: Record<string, string> = Object.create(null) as Record<string, string>;
   let attribName = '';
   let attribValue = '';
+  /** The tag being read swallowed markup: see HtmlReplyReader.brokenTag. */
+  let broken = false;
   const reader = new HtmlReplyReader({ pause: () => tokenizer.pause() });
 
   const tokenizer: Tokenizer = new Tokenizer(
@@ -54,10 +45,12 @@ export function htmlToReplyText(html: string): HtmlTrim {
       onopentagname(start, end) {
         tagName = source.slice(start, end).toLowerCase();
         attribs = Object.create(null) as Record<string, string>;
+        broken = false;
       },
       onattribname(start, end) {
         attribName = source.slice(start, end).toLowerCase();
         attribValue = '';
+        if (attribName.includes('<')) broken = true;
       },
       onattribdata(start, end) {
         attribValue += source.slice(start, end);
@@ -67,12 +60,15 @@ export function htmlToReplyText(html: string): HtmlTrim {
       },
       onattribend() {
         if (!(attribName in attribs)) attribs[attribName] = attribValue;
+        if (TAG_INSIDE.test(attribValue)) broken = true;
         attribValue = '';
       },
       onopentagend() {
+        if (broken) reader.brokenTag();
         reader.open(tagName, attribs);
       },
       onselfclosingtag() {
+        if (broken) reader.brokenTag();
         reader.open(tagName, attribs);
         if (!VOID_TAGS.has(tagName)) reader.close(tagName);
       },

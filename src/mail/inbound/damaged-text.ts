@@ -1,0 +1,245 @@
+/**
+ * Finds a text part that was damaged on its way, in the two ways that change what a reply says
+ * rather than only garbling it. Found by the damaged-replies property test, which flips bytes in
+ * real replies:
+ *
+ *  - Base64 with a character outside its alphabet. RFC 2045 (6.8) tells decoders to ignore such
+ *    characters, and mailparser does; a mailer never writes one, so one in a body means a byte
+ *    was changed, and everything after it then decodes shifted by six bits: the rest of the part
+ *    turns to noise while the text before it stays readable. An Outlook for iOS reply's "approve
+ *    all except bob" became "approve all" and noise, which approves Bob.
+ *  - A damaged boundary line. The part above it then runs on into the next one: a text part
+ *    swallows the HTML part's source, whose quoted original says "approve" and "deny". A line in
+ *    a part that is nearly (not exactly) a delimiter of an enclosing multipart is such a line:
+ *    boundaries are chosen to appear nowhere in the content.
+ *
+ *    The same when the boundary parameter or the headers were damaged: the parts then read as one
+ *    text that holds their delimiter and header lines.
+ *
+ * A decision read from part of a sentence, or from the quote, can say more than its writer did,
+ * so such a message is not acted on (like one cut short, see isCut in parse.ts).
+ *
+ * The same splitter as mailparser's walks the parts, so the parts checked are the ones it reads.
+ * Only text/plain and text/html parts are checked: the reply is read from them, and an
+ * attachment's encoding is its own business.
+ */
+import type { Transform } from 'node:stream';
+import { Splitter } from '@zone-eu/mailsplit';
+
+/** What is allowed in a base64 body: the alphabet, padding, line breaks. */
+const ALPHABET = new Uint8Array(256);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') ALPHABET[c.charCodeAt(0)] = 1;
+const PAD = 0x3d;
+const CR = 0x0d;
+const LF = 0x0a;
+
+/** Edits (bytes changed, added or dropped) that still make a line a damaged delimiter. */
+const DELIMITER_EDITS = 2;
+/** A boundary this long or longer also counts when the line keeps its first or last half (junk inserted in the middle). */
+const HALF_MATCH_MIN = 16;
+
+/** Is `a` within `k` single-character edits of `b`? Banded Levenshtein, O(length × k). */
+export function withinEdits(a: string, b: string, k: number): boolean {
+  if (Math.abs(a.length - b.length) > k) return false;
+  let prev = new Array<number>(b.length + 1);
+  let row = new Array<number>(b.length + 1);
+  for (let j = 0; j <= b.length; j++) prev[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    const from = Math.max(1, i - k);
+    const to = Math.min(b.length, i + k);
+    row.fill(k + 1);
+    row[0] = i;
+    let best = row[0];
+    for (let j = from; j <= to; j++) {
+      const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
+      row[j] = Math.min(prev[j - 1]! + cost, prev[j]! + 1, row[j - 1]! + 1);
+      if (row[j]! < best) best = row[j]!;
+    }
+    if (best > k) return false;
+    [prev, row] = [row, prev];
+  }
+  return prev[b.length]! <= k;
+}
+
+/** Is this body line nearly one of the delimiters ("--b", "--b--"), without being one? */
+function nearDelimiter(line: string, boundaries: readonly string[]): boolean {
+  for (const b of boundaries) {
+    for (const delimiter of [`--${b}`, `--${b}--`]) {
+      if (line === delimiter) continue;
+      if (withinEdits(line, delimiter, DELIMITER_EDITS)) return true;
+      if (b.length >= HALF_MATCH_MIN) {
+        const half = Math.floor(delimiter.length / 2);
+        if (line.startsWith(delimiter.slice(0, half)) || line.endsWith(delimiter.slice(-half))) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/** Longest line read whole: delimiters are at most 72 characters (RFC 2046 5.1.1) plus dashes and damage. */
+const MAX_LINE = 100;
+/** A delimiter-like or header line, then a part's Content-Type or encoding: MIME structure read as text. */
+const DELIMITER_LIKE = /^--[!-~]{1,96}$/;
+const HEADER_LIKE = /^[!-9;-~]{1,76}[ \t]*:/;
+const PART_HEADER = /^(content-type[ \t]*:[ \t]*[a-z]+\/[a-z0-9.+-]+|content-transfer-encoding[ \t]*:[ \t]*(7bit|8bit|binary|base64|quoted-printable)\b)/i;
+/** HTML source as the first line of a part read as plain text: its Content-Type was damaged. */
+const HTML_START = /^<(!doctype|html|head|body|meta|div|p|table|span)\b/i;
+/** The MIME header fields, whose near misses are damage ("Content-Typ\0", "Cintent-Type"). */
+const MIME_FIELDS = ['content-type', 'content-transfer-encoding', 'content-disposition', 'mime-version'];
+
+/** A header line whose name is a MIME field's or a near miss of one ("ontent-Transfer-Encoding:"). */
+function mimeFieldLike(line: string): boolean {
+  const colon = line.indexOf(':');
+  if (colon <= 0 || !HEADER_LIKE.test(line)) return false;
+  const name = line.slice(0, colon).trim().toLowerCase();
+  return MIME_FIELDS.some((f) => withinEdits(name, f, 2));
+}
+
+/** Reads one text part's raw body chunk by chunk; `damage` says what is wrong, or null. */
+class PartCheck {
+  private symbols = 0;
+  private padding = 0;
+  /** The line being read (up to MAX_LINE + 1 characters), and the one before it. */
+  private line = '';
+  private previous = '';
+  damage: string | null = null;
+
+  constructor(
+    private readonly base64: boolean,
+    /** Boundaries of the enclosing multiparts. */
+    private readonly boundaries: readonly string[],
+    /** Read as plain text (typed text/plain, or untyped). */
+    private readonly plain: boolean,
+  ) {}
+
+  add(chunk: Buffer): void {
+    let start = 0;
+    for (let i = 0; i < chunk.length && this.damage === null; i++) {
+      const b = chunk[i]!;
+      if (b === CR || b === LF) {
+        this.takeLine(chunk, start, i);
+        this.endLine();
+        start = i + 1;
+        continue;
+      }
+      if (!this.base64) continue;
+      if (ALPHABET[b] === 1) {
+        if (this.padding > 0) this.damage = 'its base64 goes on after the "=" padding';
+        this.symbols++;
+      } else if (b === PAD) {
+        if (++this.padding > 2) this.damage = 'its base64 has more than two "=" padding characters';
+      } else {
+        this.damage = `its base64 holds a character outside the base64 alphabet (byte ${b})`;
+      }
+    }
+    this.takeLine(chunk, start, chunk.length);
+  }
+
+  end(): void {
+    this.endLine();
+    if (this.damage === null && this.base64 && (this.symbols + this.padding) % 4 !== 0) this.damage = 'its base64 is not a whole number of quartets long';
+  }
+
+  private takeLine(chunk: Buffer, start: number, end: number): void {
+    if (this.line.length > MAX_LINE || start >= end) return;
+    this.line += chunk.toString('latin1', start, Math.min(end, start + MAX_LINE + 1 - this.line.length));
+  }
+
+  private endLine(): void {
+    const line = this.line;
+    this.line = '';
+    if (line === '' || this.damage !== null) return;
+    const first = this.previous === '';
+    // A longer line is cut at MAX_LINE + 1: only its start is compared with the delimiters then.
+    if (nearDelimiter(line, this.boundaries)) {
+      this.damage = `it holds a damaged boundary line ("${line.slice(0, 80)}"), so it runs on into the next part`;
+    } else if (line.length <= MAX_LINE) {
+      if ((PART_HEADER.test(line) || mimeFieldLike(line)) && (first || DELIMITER_LIKE.test(this.previous) || HEADER_LIKE.test(this.previous))) {
+        // A damaged header, header end or boundary parameter: the message's headers or parts are read as text.
+        this.damage = `it holds the headers of a message or part ("${line.slice(0, 60)}"), so its structure was damaged`;
+      }
+    }
+    if (first && this.plain && this.damage === null && HTML_START.test(line)) {
+      this.damage = `its plain text is HTML source ("${line.slice(0, 60)}"): its Content-Type header was damaged`;
+    }
+    this.previous = line;
+  }
+}
+
+const TEXT_TYPES = new Set(['text/plain', 'text/html']);
+
+interface SplitNode {
+  root: boolean;
+  contentType: string | false;
+  encoding: string | false;
+  headers: { lines: { key: string; line: string }[] | false } | false;
+  _boundary: Buffer | false;
+  parentNode: SplitNode | false;
+}
+
+/**
+ * Is this part read as text? Text parts, and parts without a type or with a multipart type that
+ * has no boundary (a leaf): mailparser reads those as text too, and they are what a damaged
+ * Content-Type header leaves.
+ */
+function readAsText(node: SplitNode): boolean {
+  return node.contentType === false || TEXT_TYPES.has(node.contentType) || node.contentType.startsWith('multipart/');
+}
+
+/**
+ * A damaged header block. A line that is no header field in a part's headers: the blank line
+ * that ends the block was damaged, and the body's first lines (where a quote's opening tag may
+ * be) were taken for headers (the message's own block is spared: real mail has odd lines there).
+ * A near miss of a MIME field's name, in any block: the field is not read, and the part is read
+ * as plain text when it was HTML.
+ */
+function malformedHeader(node: SplitNode): string | null {
+  if (node.headers === false || node.headers.lines === false) return null;
+  for (const { key, line } of node.headers.lines) {
+    if (key === '' && !node.root) return `its header block holds a line that is no header field ("${line.slice(0, 60)}")`;
+    // A MIME field whose name lost a byte is not read, and its part is then read as something else.
+    if (key !== '' && !MIME_FIELDS.includes(key) && MIME_FIELDS.some((f) => withinEdits(key, f, 2))) return `its header "${line.slice(0, 60)}" is a damaged MIME field`;
+  }
+  return null;
+}
+
+function enclosingBoundaries(node: SplitNode): string[] {
+  const out: string[] = [];
+  for (let p = node.parentNode; p !== false; p = p.parentNode) if (p._boundary !== false) out.push(p._boundary.toString('latin1'));
+  return out;
+}
+
+/** Why a text part of `raw` is damaged (e.g. "text/html part: its base64 holds …"), or null when none is. */
+export function damagedText(raw: Buffer): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const splitter = new Splitter();
+    let current: { type: string; check: PartCheck } | null = null;
+    let found: string | null = null;
+    const close = (): void => {
+      if (current === null) return;
+      current.check.end();
+      if (found === null && current.check.damage !== null) found = `${current.type} part: ${current.check.damage}`;
+      current = null;
+    };
+    splitter.on('data', (data) => {
+      if (data.type === 'node') {
+        close();
+        const node = data as SplitNode;
+        if (!readAsText(node)) return;
+        const type = node.contentType || 'untyped';
+        const header = malformedHeader(node);
+        if (header !== null && found === null) found = `${type} part: ${header}`;
+        current = { type, check: new PartCheck(node.encoding === 'base64', enclosingBoundaries(node), node.contentType === false || node.contentType === 'text/plain') };
+      } else if (data.type === 'body' && current !== null) {
+        current.check.add(data.value);
+      }
+    });
+    const stream = splitter as unknown as Transform; // its typings name only the 'data' event
+    stream.on('end', () => {
+      close();
+      resolve(found);
+    });
+    stream.on('error', reject);
+    stream.end(raw);
+  });
+}
