@@ -157,7 +157,7 @@ describe('damaged text parts (quarantined, not read)', () => {
   });
 
   it('lets lines that only look like rules or signatures through', async () => {
-    const raw = await buildMail({ ...reply, text: 'approve\n\n--\nDana\n----------\n-- \n--=_other_boundary_of_a_pasted_mail\n', html: '<p>approve</p>' });
+    const raw = await buildMail({ ...reply, text: 'approve\n\n--\nDana\n----------\n-- \n--=_other_boundary_of_a_pasted_mail\n', html: '<p>approve</p>', headers: { 'X-Content-Type': 'vendor', 'Content-Class': 'urn:content-classes:message' } });
     expect(await damagedText(raw)).toBeNull();
     for (const f of fixtures) expect(await damagedText(f.raw), f.name).toBeNull();
   });

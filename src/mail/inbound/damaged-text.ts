@@ -1,7 +1,7 @@
 /**
- * Finds a text part that was damaged on its way, in the two ways that change what a reply says
- * rather than only garbling it. Found by the damaged-replies property test, which flips bytes in
- * real replies:
+ * Finds a text part that was damaged on its way in a way that can change what a reply says
+ * rather than only garble it. Found by the damaged-replies property test, which flips bytes in
+ * real replies, and by a sweep of every single-byte flip of the reply fixtures:
  *
  *  - Base64 with a character outside its alphabet. RFC 2045 (6.8) tells decoders to ignore such
  *    characters, and mailparser does; a mailer never writes one, so one in a body means a byte
@@ -12,16 +12,19 @@
  *    swallows the HTML part's source, whose quoted original says "approve" and "deny". A line in
  *    a part that is nearly (not exactly) a delimiter of an enclosing multipart is such a line:
  *    boundaries are chosen to appear nowhere in the content.
- *
- *    The same when the boundary parameter or the headers were damaged: the parts then read as one
- *    text that holds their delimiter and header lines.
+ *  - A damaged header block: a MIME field whose name lost a byte, a header block that ended
+ *    early (its headers, or a part's, then read as body), a part's header block that ran on into
+ *    its body, HTML source in a part read as plain text. Each reads a part as something it is
+ *    not, and a quote its markup or header block would have cut is then read as the reply.
  *
  * A decision read from part of a sentence, or from the quote, can say more than its writer did,
- * so such a message is not acted on (like one cut short, see isCut in parse.ts).
+ * so such a message is not acted on (like one cut short, see isCut in parse.ts). Damage inside
+ * the writer's own words (a line break flipped into "approve all except bob") is not findable.
  *
  * The same splitter as mailparser's walks the parts, so the parts checked are the ones it reads.
- * Only text/plain and text/html parts are checked: the reply is read from them, and an
- * attachment's encoding is its own business.
+ * Only parts read as text are checked (text/plain, text/html, and parts whose type a damaged
+ * header left unknown): the reply is read from them, and an attachment's encoding is its own
+ * business.
  */
 import type { Transform } from 'node:stream';
 import { Splitter } from '@zone-eu/mailsplit';
@@ -87,12 +90,17 @@ const HTML_START = /^<(!doctype|html|head|body|meta|div|p|table|span)\b/i;
 /** The MIME header fields, whose near misses are damage ("Content-Typ\0", "Cintent-Type"). */
 const MIME_FIELDS = ['content-type', 'content-transfer-encoding', 'content-disposition', 'mime-version'];
 
+/** Is this (lower-case) field name a near miss of a MIME field's? Vendor fields ("X-Content-Type") are not. */
+function nearMimeField(name: string): boolean {
+  return !name.startsWith('x-') && !MIME_FIELDS.includes(name) && MIME_FIELDS.some((f) => withinEdits(name, f, 2));
+}
+
 /** A header line whose name is a MIME field's or a near miss of one ("ontent-Transfer-Encoding:"). */
 function mimeFieldLike(line: string): boolean {
   const colon = line.indexOf(':');
   if (colon <= 0 || !HEADER_LIKE.test(line)) return false;
   const name = line.slice(0, colon).trim().toLowerCase();
-  return MIME_FIELDS.some((f) => withinEdits(name, f, 2));
+  return MIME_FIELDS.includes(name) || nearMimeField(name);
 }
 
 /** Reads one text part's raw body chunk by chunk; `damage` says what is wrong, or null. */
@@ -198,7 +206,7 @@ function malformedHeader(node: SplitNode): string | null {
   for (const { key, line } of node.headers.lines) {
     if (key === '' && !node.root) return `its header block holds a line that is no header field ("${line.slice(0, 60)}")`;
     // A MIME field whose name lost a byte is not read, and its part is then read as something else.
-    if (key !== '' && !MIME_FIELDS.includes(key) && MIME_FIELDS.some((f) => withinEdits(key, f, 2))) return `its header "${line.slice(0, 60)}" is a damaged MIME field`;
+    if (key !== '' && nearMimeField(key)) return `its header "${line.slice(0, 60)}" is a damaged MIME field`;
   }
   return null;
 }
