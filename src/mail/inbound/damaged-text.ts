@@ -64,17 +64,32 @@ export function withinEdits(a: string, b: string, k: number): boolean {
   return prev[b.length]! <= k;
 }
 
-/** Is this body line nearly one of the delimiters ("--b", "--b--"), without being one? */
-function nearDelimiter(line: string, boundaries: readonly string[]): boolean {
-  for (const b of boundaries) {
-    for (const delimiter of [`--${b}`, `--${b}--`]) {
-      if (line === delimiter) continue;
-      if (withinEdits(line, delimiter, DELIMITER_EDITS)) return true;
-      if (b.length >= HALF_MATCH_MIN) {
-        const half = Math.floor(delimiter.length / 2);
-        if (line.startsWith(delimiter.slice(0, half)) || line.endsWith(delimiter.slice(-half))) return true;
-      }
-    }
+/** Enclosing multiparts whose delimiters a part's lines are compared with, nearest first: real mail nests three deep. */
+const MAX_ENCLOSING = 8;
+
+interface Delimiter {
+  readonly line: string;
+  /** Its first and last halves, for a long boundary; null for a short one. */
+  readonly head: string | null;
+  readonly tail: string | null;
+}
+
+function delimitersOf(boundaries: readonly string[]): Delimiter[] {
+  return boundaries.flatMap((b) =>
+    [`--${b}`, `--${b}--`].map((line) => {
+      const half = Math.floor(line.length / 2);
+      const long = b.length >= HALF_MATCH_MIN;
+      return { line, head: long ? line.slice(0, half) : null, tail: long ? line.slice(-half) : null };
+    }),
+  );
+}
+
+/** Is this body line nearly one of the delimiters, without being one? */
+function nearDelimiter(line: string, delimiters: readonly Delimiter[]): boolean {
+  for (const d of delimiters) {
+    if (line === d.line) continue;
+    if (withinEdits(line, d.line, DELIMITER_EDITS)) return true;
+    if (d.head !== null && (line.startsWith(d.head) || line.endsWith(d.tail!))) return true;
   }
   return false;
 }
@@ -110,15 +125,18 @@ class PartCheck {
   /** The line being read (up to MAX_LINE + 1 characters), and the one before it. */
   private line = '';
   private previous = '';
+  private readonly delimiters: readonly Delimiter[];
   damage: string | null = null;
 
   constructor(
     private readonly base64: boolean,
-    /** Boundaries of the enclosing multiparts. */
-    private readonly boundaries: readonly string[],
+    /** Boundaries of the enclosing multiparts, nearest first. */
+    boundaries: readonly string[],
     /** Read as plain text (typed text/plain, or untyped). */
     private readonly plain: boolean,
-  ) {}
+  ) {
+    this.delimiters = delimitersOf(boundaries);
+  }
 
   add(chunk: Buffer): void {
     let start = 0;
@@ -159,7 +177,7 @@ class PartCheck {
     if (line === '' || this.damage !== null) return;
     const first = this.previous === '';
     // A longer line is cut at MAX_LINE + 1: only its start is compared with the delimiters then.
-    if (nearDelimiter(line, this.boundaries)) {
+    if (nearDelimiter(line, this.delimiters)) {
       this.damage = `it holds a damaged boundary line ("${line.slice(0, 80)}"), so it runs on into the next part`;
     } else if (line.length <= MAX_LINE) {
       if ((PART_HEADER.test(line) || mimeFieldLike(line)) && (first || DELIMITER_LIKE.test(this.previous) || HEADER_LIKE.test(this.previous))) {
@@ -211,9 +229,10 @@ function malformedHeader(node: SplitNode): string | null {
   return null;
 }
 
+/** The boundaries of the nearest MAX_ENCLOSING enclosing multiparts, nearest first. */
 function enclosingBoundaries(node: SplitNode): string[] {
   const out: string[] = [];
-  for (let p = node.parentNode; p !== false; p = p.parentNode) if (p._boundary !== false) out.push(p._boundary.toString('latin1'));
+  for (let p = node.parentNode; p !== false && out.length < MAX_ENCLOSING; p = p.parentNode) if (p._boundary !== false) out.push(p._boundary.toString('latin1'));
   return out;
 }
 
