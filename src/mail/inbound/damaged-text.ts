@@ -69,6 +69,8 @@ const MAX_ENCLOSING = 8;
 
 interface Delimiter {
   readonly line: string;
+  /** It cut in DELIMITER_EDITS + 1 pieces: a line within that many edits holds one of them whole. */
+  readonly pieces: readonly string[];
   /** Its first and last halves, for a long boundary; null for a short one. */
   readonly head: string | null;
   readonly tail: string | null;
@@ -79,7 +81,9 @@ function delimitersOf(boundaries: readonly string[]): Delimiter[] {
     [`--${b}`, `--${b}--`].map((line) => {
       const half = Math.floor(line.length / 2);
       const long = b.length >= HALF_MATCH_MIN;
-      return { line, head: long ? line.slice(0, half) : null, tail: long ? line.slice(-half) : null };
+      const size = Math.ceil(line.length / (DELIMITER_EDITS + 1));
+      const pieces = Array.from({ length: DELIMITER_EDITS + 1 }, (_, i) => line.slice(i * size, (i + 1) * size)).filter((p) => p !== '');
+      return { line, pieces, head: long ? line.slice(0, half) : null, tail: long ? line.slice(-half) : null };
     }),
   );
 }
@@ -88,7 +92,8 @@ function delimitersOf(boundaries: readonly string[]): Delimiter[] {
 function nearDelimiter(line: string, delimiters: readonly Delimiter[]): boolean {
   for (const d of delimiters) {
     if (line === d.line) continue;
-    if (withinEdits(line, d.line, DELIMITER_EDITS)) return true;
+    // Most lines have the length of none, and of the rest nearly all hold no piece of it.
+    if (Math.abs(line.length - d.line.length) <= DELIMITER_EDITS && d.pieces.some((p) => line.includes(p)) && withinEdits(line, d.line, DELIMITER_EDITS)) return true;
     if (d.head !== null && (line.startsWith(d.head) || line.endsWith(d.tail!))) return true;
   }
   return false;
@@ -122,10 +127,17 @@ function mimeFieldLike(line: string): boolean {
 class PartCheck {
   private symbols = 0;
   private padding = 0;
-  /** The line being read (up to MAX_LINE + 1 characters), and the one before it. */
+  /** The line being read (up to MAX_LINE + 1 characters). */
   private line = '';
-  private previous = '';
+  /** A non-empty line was read: the next is not the first. */
+  private seen = false;
+  /** The previous line is a delimiter or a header field: the next may be a part's header. */
+  private previousHeaderish = false;
   private readonly delimiters: readonly Delimiter[];
+  /** Line lengths near a delimiter's, and last bytes of the long ones: which lines nearDelimiter needs to see. */
+  private readonly shortest: number;
+  private readonly longest: number;
+  private readonly tailEnds: ReadonlySet<number>;
   damage: string | null = null;
 
   constructor(
@@ -136,6 +148,9 @@ class PartCheck {
     private readonly plain: boolean,
   ) {
     this.delimiters = delimitersOf(boundaries);
+    this.shortest = Math.min(...this.delimiters.map((d) => d.line.length)) - DELIMITER_EDITS;
+    this.longest = Math.max(...this.delimiters.map((d) => d.line.length)) + DELIMITER_EDITS;
+    this.tailEnds = new Set(this.delimiters.flatMap((d) => (d.tail === null ? [] : [d.tail.charCodeAt(d.tail.length - 1)])));
   }
 
   add(chunk: Buffer): void {
@@ -150,8 +165,14 @@ class PartCheck {
       if (lf >= 0 && lf < start) lf = chunk.indexOf(LF, start);
       const end = cr < 0 ? lf : lf < 0 ? cr : Math.min(cr, lf);
       if (end < 0) break;
-      this.takeLine(chunk, start, end);
-      this.endLine();
+      if (this.line !== '' || this.mayMatter(chunk, start, end)) {
+        this.takeLine(chunk, start, end);
+        this.endLine();
+      } else if (end > start) {
+        // A line no rule can flag (no delimiter's length or ends, no colon): no string is made for it.
+        this.seen = true;
+        this.previousHeaderish = false;
+      }
       start = end + 1;
     }
     this.takeLine(chunk, start, chunk.length);
@@ -177,6 +198,20 @@ class PartCheck {
     if (this.damage === null && this.base64 && (this.symbols + this.padding) % 4 !== 0) this.damage = 'its base64 is not a whole number of quartets long';
   }
 
+  /** Can a rule of endLine flag the whole line chunk[start, end)? Decided on its bytes, without a string. */
+  private mayMatter(chunk: Buffer, start: number, end: number): boolean {
+    const length = end - start;
+    if (length === 0 || !this.seen || this.previousHeaderish) return true;
+    if (length >= this.shortest && length <= this.longest) return true;
+    if (chunk[start] === 0x2d || this.tailEnds.has(chunk[end - 1]!)) return true; // "-": a delimiter's start, or a delimiter-like line
+    // A header field, as HEADER_LIKE reads one: printable characters, optional blanks, ":".
+    const upTo = Math.min(end, start + MAX_LINE);
+    let i = start;
+    while (i < upTo && chunk[i]! > 0x20 && chunk[i]! < 0x7f && chunk[i] !== 0x3a) i++;
+    while (i < upTo && (chunk[i] === 0x20 || chunk[i] === 0x09)) i++;
+    return i > start && i < upTo && chunk[i] === 0x3a;
+  }
+
   private takeLine(chunk: Buffer, start: number, end: number): void {
     if (this.line.length > MAX_LINE || start >= end) return;
     this.line += chunk.toString('latin1', start, Math.min(end, start + MAX_LINE + 1 - this.line.length));
@@ -186,20 +221,19 @@ class PartCheck {
     const line = this.line;
     this.line = '';
     if (line === '' || this.damage !== null) return;
-    const first = this.previous === '';
+    const first = !this.seen;
     // A longer line is cut at MAX_LINE + 1: only its start is compared with the delimiters then.
     if (nearDelimiter(line, this.delimiters)) {
       this.damage = `it holds a damaged boundary line ("${line.slice(0, 80)}"), so it runs on into the next part`;
-    } else if (line.length <= MAX_LINE) {
-      if ((PART_HEADER.test(line) || mimeFieldLike(line)) && (first || DELIMITER_LIKE.test(this.previous) || HEADER_LIKE.test(this.previous))) {
-        // A damaged header, header end or boundary parameter: the message's headers or parts are read as text.
-        this.damage = `it holds the headers of a message or part ("${line.slice(0, 60)}"), so its structure was damaged`;
-      }
+    } else if ((first || this.previousHeaderish) && line.length <= MAX_LINE && (PART_HEADER.test(line) || mimeFieldLike(line))) {
+      // A damaged header, header end or boundary parameter: the message's headers or parts are read as text.
+      this.damage = `it holds the headers of a message or part ("${line.slice(0, 60)}"), so its structure was damaged`;
     }
     if (first && this.plain && this.damage === null && HTML_START.test(line)) {
       this.damage = `its plain text is HTML source ("${line.slice(0, 60)}"): its Content-Type header was damaged`;
     }
-    this.previous = line;
+    this.seen = true;
+    this.previousHeaderish = line.length <= MAX_LINE && (DELIMITER_LIKE.test(line) || (line.includes(':') && HEADER_LIKE.test(line)));
   }
 }
 
