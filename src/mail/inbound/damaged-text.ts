@@ -27,7 +27,7 @@
  * business.
  */
 import type { Transform } from 'node:stream';
-import { Splitter } from '@zone-eu/mailsplit';
+import { Splitter, type SplitterChunk } from '@zone-eu/mailsplit';
 
 /** What is allowed in a base64 body: the alphabet, padding, line breaks. */
 const ALPHABET = new Uint8Array(256);
@@ -101,10 +101,9 @@ function nearDelimiter(line: string, delimiters: readonly Delimiter[]): boolean 
 
 /** Longest line read whole: delimiters are at most 72 characters (RFC 2046 5.1.1) plus dashes and damage. */
 const MAX_LINE = 100;
-/** A delimiter-like or header line, then a part's Content-Type or encoding: MIME structure read as text. */
+/** A delimiter-like or header line, then a MIME field (mimeFieldLike): MIME structure read as text. */
 const DELIMITER_LIKE = /^--[!-~]{1,96}$/;
 const HEADER_LIKE = /^[!-9;-~]{1,76}[ \t]*:/;
-const PART_HEADER = /^(content-type[ \t]*:[ \t]*[a-z]+\/[a-z0-9.+-]+|content-transfer-encoding[ \t]*:[ \t]*(7bit|8bit|binary|base64|quoted-printable)\b)/i;
 /** HTML source as the first line of a part read as plain text: its Content-Type was damaged. */
 const HTML_START = /^<(!doctype|html|head|body|meta|div|p|table|span)\b/i;
 /** The MIME header fields, whose near misses are damage ("Content-Typ\0", "Cintent-Type"). */
@@ -225,7 +224,7 @@ class PartCheck {
     // A longer line is cut at MAX_LINE + 1: only its start is compared with the delimiters then.
     if (nearDelimiter(line, this.delimiters)) {
       this.damage = `it holds a damaged boundary line ("${line.slice(0, 80)}"), so it runs on into the next part`;
-    } else if ((first || this.previousHeaderish) && line.length <= MAX_LINE && (PART_HEADER.test(line) || mimeFieldLike(line))) {
+    } else if ((first || this.previousHeaderish) && line.length <= MAX_LINE && mimeFieldLike(line)) {
       // A damaged header, header end or boundary parameter: the message's headers or parts are read as text.
       this.damage = `it holds the headers of a message or part ("${line.slice(0, 60)}"), so its structure was damaged`;
     }
@@ -239,14 +238,8 @@ class PartCheck {
 
 const TEXT_TYPES = new Set(['text/plain', 'text/html']);
 
-interface SplitNode {
-  root: boolean;
-  contentType: string | false;
-  encoding: string | false;
-  headers: { lines: { key: string; line: string }[] | false } | false;
-  _boundary: Buffer | false;
-  parentNode: SplitNode | false;
-}
+/** A MIME node as the splitter emits it. */
+type SplitNode = Extract<SplitterChunk, { type: 'node' }>;
 
 /**
  * Is this part read as text? Text parts, and parts without a type or with a multipart type that
@@ -293,17 +286,16 @@ export function damagedText(raw: Buffer): Promise<string | null> {
       if (found === null && current.check.damage !== null) found = `${current.type} part: ${current.check.damage}`;
       current = null;
     };
-    splitter.on('data', (data) => {
-      if (data.type === 'node') {
+    splitter.on('data', (chunk) => {
+      if (chunk.type === 'node') {
         close();
-        const node = data as SplitNode;
-        if (!readAsText(node)) return;
-        const type = node.contentType || 'untyped';
-        const header = malformedHeader(node);
+        if (!readAsText(chunk)) return;
+        const type = chunk.contentType || 'untyped';
+        const header = malformedHeader(chunk);
         if (header !== null && found === null) found = `${type} part: ${header}`;
-        current = { type, check: new PartCheck(node.encoding === 'base64', enclosingBoundaries(node), node.contentType === false || node.contentType === 'text/plain') };
-      } else if (data.type === 'body' && current !== null) {
-        current.check.add(data.value);
+        current = { type, check: new PartCheck(chunk.encoding === 'base64', enclosingBoundaries(chunk), chunk.contentType === false || chunk.contentType === 'text/plain') };
+      } else if (chunk.type === 'body' && current !== null) {
+        current.check.add(chunk.value);
       }
     });
     const stream = splitter as unknown as Transform; // its typings name only the 'data' event

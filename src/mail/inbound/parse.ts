@@ -79,17 +79,19 @@ export async function parseMessage(raw: Buffer, timeoutMs = 10_000): Promise<Inb
   let timer: NodeJS.Timeout | undefined;
   let parsed: ParsedMail;
   try {
-    const damage = await damagedText(raw);
-    if (damage !== null) throw new MailgrantError('parse_failed', `a text part was damaged on its way (${damage}), so it is not acted on`);
-    parsed = await Promise.race([
+    // The timer first, so that the time limit covers the damage check too.
+    const timeout = new Promise<never>((_, reject) => {
+      if (Number.isFinite(timeoutMs)) timer = setTimeout(() => reject(new MailgrantError('parse_failed', `parsing took longer than ${timeoutMs} ms`)), timeoutMs);
+    });
+    const read = async (): Promise<ParsedMail> => {
+      const damage = await damagedText(raw);
+      if (damage !== null) throw new MailgrantError('parse_failed', `a text part was damaged on its way (${damage}), so it is not acted on`);
       // skipHtmlToText: mailparser's HTML-to-text runs synchronously and is superlinear in the
       // nesting depth (2 MB of nested <table><tr><td> held the event loop for minutes, where
-      // the timeout below cannot fire). extractReply reads the HTML itself, with bounds.
-      simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, skipHtmlToText: true, maxHtmlLengthToParse: 2 * 1024 * 1024 }),
-      new Promise<never>((_, reject) => {
-        if (Number.isFinite(timeoutMs)) timer = setTimeout(() => reject(new MailgrantError('parse_failed', `parsing took longer than ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
+      // the timeout cannot fire). extractReply reads the HTML itself, with bounds.
+      return simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, skipHtmlToText: true, maxHtmlLengthToParse: 2 * 1024 * 1024 });
+    };
+    parsed = await Promise.race([read(), timeout]);
   } catch (err) {
     if (err instanceof MailgrantError) throw err;
     throw new MailgrantError('parse_failed', `the message could not be parsed: ${(err as Error).message}`, { cause: err });
