@@ -22,6 +22,7 @@ import { runBacklog } from './phases/backlog.js';
 import { measureIdleNotify } from './phases/idle.js';
 import { breakdown, imapLatency, mailsPerReply, sampleMails, smtpLatency } from './phases/latency.js';
 import { rawBaseline } from './phases/raw.js';
+import { measureExtraction } from './phases/extract.js';
 import { measureRender } from './phases/render.js';
 import { appendReplies, checkReply, seedRows, seedThroughSmtp } from './phases/seed.js';
 import { cpuSeconds, cpuSnapshot, serverGroups } from './proc.js';
@@ -51,6 +52,7 @@ const config = {
   backlog: Number(args.backlog ?? (quick ? 300 : 10_000)),
   idleSamples: quick ? 5 : 20,
   renderMs: quick ? 300 : 2000,
+  extractRepeats: quick ? 3 : 15,
   progressEvery: quick ? 100 : 1000,
   stallMs: 60_000,
   /** The whole run: a stuck run is stopped with the step it was in. */
@@ -124,6 +126,9 @@ async function main(): Promise<number> {
 
   const render = await phase('render: compiled templates vs MJML per mail', async () => measureRender({ ms: config.renderMs }));
   log(`  ${render.renderPerS.toFixed(0)} renders/s compiled, ${render.mjmlPerMailPerS.toFixed(1)}/s with MJML per mail: ${render.speedup.toFixed(0)}×`);
+
+  const extraction = await phase('extract_adversarial_ms: reply extraction on hostile 1 MB bodies', async () => measureExtraction({ repeats: config.extractRepeats }));
+  log(`  slowest: ${extraction.worstCase}, median ${extraction.worstMedianCpuMs.toFixed(1)} ms CPU`);
 
   const [pg, dovecot, sink] = await phase('servers: PostgreSQL, Dovecot, SMTP sink', async () => {
     const started3 = await Promise.allSettled([startPostgres({ settings: args['pg-stats'] ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all'] : [] }), startDovecot({ users: [{ user: USER, password: PASSWORD }, { user: 'probe', password: PASSWORD }] }), startBenchSink()]);
@@ -245,6 +250,7 @@ async function main(): Promise<number> {
     render_per_s: render.renderPerS,
     render_speedup: render.speedup,
     dovecot_idle_notify_ms: idle.median,
+    extract_adversarial_ms: extraction.worstMedianCpuMs,
   };
   const targets = evaluateTargets(figures);
   let profile: ReturnType<typeof busiestProfile> = null;
@@ -269,6 +275,7 @@ async function main(): Promise<number> {
     backlog: { startup_ms: backlog.startupMs, rss_at_ready_mb: backlog.rssAtReadyMb, rss_peak_drain_mb: backlog.rssPeakDrainMb, rss_timeline_mb: backlog.rssTimeline, all_mail_seconds: backlog.allMailSeconds, rss_samples: backlog.rssSamples, cpu_seconds: backlog.cpu, db: backlog.db },
     raw: { seconds: raw.seconds, smtp_connections: config.smtpConnections, cpu_seconds: raw.cpu },
     render_mjml_per_mail_per_s: render.mjmlPerMailPerS,
+    extract_adversarial: { repeats: config.extractRepeats, slowest: extraction.worstCase, median_cpu_ms: extraction.cases },
     dovecot_idle_notify_samples_ms: idle.samples,
     logs: path.relative(REPO_ROOT, runDir),
     step_seconds: stepTimes,

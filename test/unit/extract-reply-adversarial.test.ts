@@ -1,11 +1,16 @@
 /**
- * Time bound: 1 MB bodies built from 100 KB adversarial lines ('On ' + a×100K,
- * '>'×100K, 'From: ' + spaces, dashes, 寄件者：repeated, near-miss
- * attributions, 10,000-deep HTML nesting, stray end tags…) are extracted in
- * under 50 ms. Asserted on the median CPU time of several runs after a JIT
- * warm-up, so that other processes on the same two cores cannot fail it (wall
- * time grows with them; CPU time does not); bench/replies.ts prints wall and
- * CPU, median and worst.
+ * Hostile 1 MB bodies built from 100 KB adversarial lines ('On ' + a×100K, '>'×100K, 'From: ' +
+ * spaces, dashes, 寄件者：repeated, near-miss attributions, 10,000-deep HTML nesting, stray end
+ * tags…): extraction finishes, keeps a bounded text, and still finds a reply written above such
+ * a body.
+ *
+ * How fast is not asserted here: it is a figure of `npm run bench` (`extract_adversarial_ms`,
+ * target ≤ 50 ms, the slowest case's median CPU time; about 35 ms on this machine) and
+ * `npm run bench:replies` prints every case. A unit test that timed a 35 ms call against 50 ms
+ * failed CI on a busy machine. What stays is a guard against a hang: a super-linear pattern or
+ * scan on 1 MB takes minutes, so a limit 40 times the measured time never trips on a healthy
+ * extractor and still names the case that went quadratic, where the suite's own timeout
+ * cannot interrupt a synchronous call.
  *
  * And the shape of every rule pattern: anchored to one line, no quantified group
  * (the nested-quantifier form behind catastrophic backtracking).
@@ -17,15 +22,16 @@ import { RULE_LINE, TRAILING_NOISE_LINE } from '../../src/mail/inbound/reply-rul
 import { MOBILE_SIGNATURES } from '../../src/mail/inbound/reply-rules/signatures.js';
 import { adversarialCases, timeCase } from '../helpers/reply-cases.js';
 
-const BUDGET_MS = 50;
+/** Far above any healthy run (see above): a hang guard, not a speed measurement. */
+const HANG_GUARD_CPU_MS = 2_000;
 
 describe('extractReply on adversarial 1 MB bodies', () => {
   it.each(adversarialCases().map((c) => [c.name, c] as const))('%s', (_name, c) => {
     let text = '';
     const timing = timeCase(() => {
       text = extractReply(c.input).text;
-    }, 5);
-    expect(timing.medianCpuMs).toBeLessThan(BUDGET_MS);
+    }, 1);
+    expect(timing.worstCpuMs).toBeLessThan(HANG_GUARD_CPU_MS);
     // Whatever is kept is bounded too.
     expect(text.length).toBeLessThanOrEqual(128 * 1024);
   });
