@@ -120,6 +120,18 @@ describe('damaged text parts (quarantined, not read)', () => {
     await expect(parseMessage(damaged)).rejects.toMatchObject({ code: 'parse_failed' });
   });
 
+  it('shows a damaged line with its NUL escaped, so the reason can be recorded (PostgreSQL text holds no NUL)', async () => {
+    // CI's seed 571686049: the text part's "Content-Transfer-Encoding" lost its first byte to a NUL.
+    const raw = (await buildMail({ ...reply, text: 'approve', html: '<p>approve</p>' })).toString('latin1');
+    const at = raw.indexOf('Content-Transfer-Encoding', raw.indexOf('text/plain'));
+    expect(at).toBeGreaterThan(0);
+    const damaged = Buffer.from(`${raw.slice(0, at)}\u0000${raw.slice(at + 1)}`, 'latin1');
+    const why = await damagedText(damaged);
+    expect(why).toMatch(/"\\u0000ontent-Transfer-Encoding: [^"]*" is a damaged MIME field/);
+    expect(why).not.toContain('\u0000');
+    await expect(parseMessage(damaged)).rejects.toMatchObject({ code: 'parse_failed', message: expect.not.stringContaining('\u0000') });
+  });
+
   it.each([
     ['Content-Type header name', (raw: string) => raw.replace('Content-Type: multipart/alternative', 'Content-Tipe: multipart/alternative'), /"Content-Tipe: multipart\/alternative[^]*" is a damaged MIME field/],
     ['Content-Type header (merged into the header above)', (raw: string) => raw.replace(/\r\n(Content-Type: multipart\/alternative)/, '\r\u0000$1'), /headers of a message or part/],

@@ -29,6 +29,16 @@
 import type { Transform } from 'node:stream';
 import { Splitter, type SplitterChunk } from '@zone-eu/mailsplit';
 
+
+/**
+ * A line of the message as a reason may show it: quoted, cut, and with control characters
+ * escaped. Damage is often a NUL, which PostgreSQL text cannot hold: shown raw, it made the
+ * quarantine record itself fail.
+ */
+function shown(line: string, max: number): string {
+  return JSON.stringify(line.slice(0, max));
+}
+
 /** What is allowed in a base64 body: the alphabet, padding, line breaks. */
 const ALPHABET = new Uint8Array(256);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') ALPHABET[c.charCodeAt(0)] = 1;
@@ -223,13 +233,13 @@ class PartCheck {
     const first = !this.seen;
     // A longer line is cut at MAX_LINE + 1: only its start is compared with the delimiters then.
     if (nearDelimiter(line, this.delimiters)) {
-      this.damage = `it holds a damaged boundary line ("${line.slice(0, 80)}"), so it runs on into the next part`;
+      this.damage = `it holds a damaged boundary line (${shown(line, 80)}), so it runs on into the next part`;
     } else if ((first || this.previousHeaderish) && line.length <= MAX_LINE && mimeFieldLike(line)) {
       // A damaged header, header end or boundary parameter: the message's headers or parts are read as text.
-      this.damage = `it holds the headers of a message or part ("${line.slice(0, 60)}"), so its structure was damaged`;
+      this.damage = `it holds the headers of a message or part (${shown(line, 60)}), so its structure was damaged`;
     }
     if (first && this.plain && this.damage === null && HTML_START.test(line)) {
-      this.damage = `its plain text is HTML source ("${line.slice(0, 60)}"): its Content-Type header was damaged`;
+      this.damage = `its plain text is HTML source (${shown(line, 60)}): its Content-Type header was damaged`;
     }
     this.seen = true;
     this.previousHeaderish = line.length <= MAX_LINE && (DELIMITER_LIKE.test(line) || (line.includes(':') && HEADER_LIKE.test(line)));
@@ -260,9 +270,9 @@ function readAsText(node: SplitNode): boolean {
 function malformedHeader(node: SplitNode): string | null {
   if (node.headers === false || node.headers.lines === false) return null;
   for (const { key, line } of node.headers.lines) {
-    if (key === '' && !node.root) return `its header block holds a line that is no header field ("${line.slice(0, 60)}")`;
+    if (key === '' && !node.root) return `its header block holds a line that is no header field (${shown(line, 60)})`;
     // A MIME field whose name lost a byte is not read, and its part is then read as something else.
-    if (key !== '' && nearMimeField(key)) return `its header "${line.slice(0, 60)}" is a damaged MIME field`;
+    if (key !== '' && nearMimeField(key)) return `its header ${shown(line, 60)} is a damaged MIME field`;
   }
   return null;
 }

@@ -234,7 +234,10 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
       return { raw, src, identity, log, read, tokens: replyTokens(read.msg), parseError: null };
     } catch (err) {
       if (!(err instanceof MailgrantError && err.code === 'parse_failed')) throw err;
-      return { raw, src, identity, log, read: null, tokens: [], parseError: err.message };
+      // The reason is recorded and mailed to the admins; a reader's message may quote the
+      // message's own bytes, and a NUL among them would make that record fail (PostgreSQL text
+      // cannot hold one), leaving the message to fail the same way on every attempt.
+      return { raw, src, identity, log, read: null, tokens: [], parseError: err.message.replace(/\u0000/g, '\\0') };
     }
   }
 
