@@ -89,10 +89,20 @@ export interface PipelineDeps {
  * and copies the message's data (sender, subject, hash) into the alert: its cause says why.
  */
 function describeFailure(err: unknown): string {
-  if (err instanceof MailgrantError) return err.message;
+  if (err instanceof MailgrantError) return recordable(err.message);
   let e = err as Error;
   while (e instanceof DrizzleQueryError && e.cause instanceof Error) e = e.cause;
-  return `${e.name}: ${e.message}`;
+  return recordable(`${e.name}: ${e.message}`);
+}
+
+/**
+ * A reason as it can be recorded and mailed to the admins. A reader's or handler's message may
+ * quote the message's own bytes, and a NUL among them would make the record fail (PostgreSQL text
+ * cannot hold one): the message would then fail the same way on every attempt, and its batch
+ * with it.
+ */
+function recordable(reason: string): string {
+  return reason.replace(/\u0000/g, '\\0');
 }
 
 export function sha256(raw: Buffer): string {
@@ -234,10 +244,7 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
       return { raw, src, identity, log, read, tokens: replyTokens(read.msg), parseError: null };
     } catch (err) {
       if (!(err instanceof MailgrantError && err.code === 'parse_failed')) throw err;
-      // The reason is recorded and mailed to the admins; a reader's message may quote the
-      // message's own bytes, and a NUL among them would make that record fail (PostgreSQL text
-      // cannot hold one), leaving the message to fail the same way on every attempt.
-      return { raw, src, identity, log, read: null, tokens: [], parseError: err.message.replace(/\u0000/g, '\\0') };
+      return { raw, src, identity, log, read: null, tokens: [], parseError: recordable(err.message) };
     }
   }
 
