@@ -30,6 +30,8 @@ function keyFacts(kind: MailKind, data: MailDataByKind[MailKind]): string[] {
       return [d.subjectLine as string, d.recipient && (d.recipient as { email: string }).email].filter(Boolean) as string[];
     case 'not-authorized':
       return [...facts, d.replier as string];
+    case 'unreadable':
+      return [d.subjectLine as string];
     case 'admin-alert':
       return [d.title as string, ...(d.lines as string[])];
     case 'seats-missing':

@@ -98,6 +98,11 @@ export async function parseMessage(raw: Buffer, timeoutMs = 10_000): Promise<Inb
   } finally {
     clearTimeout(timer);
   }
+  return inboundMessage(parsed);
+}
+
+/** What the pipeline needs of a parsed message, NUL-free, with the headers classification reads. */
+function inboundMessage(parsed: ParsedMail): InboundMessage {
   const headers = new Map<string, string>();
   for (const [k, v] of parsed.headers) headers.set(k.toLowerCase(), nul(headerText(v)));
   // mailparser folds every List-* header into one "list" entry; keep their own names, which
@@ -126,4 +131,38 @@ export async function parseMessage(raw: Buffer, timeoutMs = 10_000): Promise<Inb
     headers,
     date: parsed.date ?? null,
   };
+}
+
+/** A header block longer than this is not read for an unreadable message's sender. */
+const MAX_HEADER_BLOCK = 64 * 1024;
+
+/**
+ * The top-level header block alone, read as `parseMessage` reads it (sender, subject, ids, the
+ * headers classification looks at), text and HTML null. For a message the full read refused
+ * (cut off, a damaged text part, unparsable): its header block is usually intact, and it names
+ * who sent it, so the quarantine record and the admins' alert say who, and the sender can be
+ * asked to send it again. Null when the block is missing, over 64 KB or unreadable too.
+ */
+export async function parseHeaderBlock(raw: Buffer, timeoutMs = 2_000): Promise<InboundMessage | null> {
+  const window = raw.subarray(0, MAX_HEADER_BLOCK + 4);
+  const crlf = window.indexOf('\r\n\r\n');
+  const lf = window.indexOf('\n\n');
+  const ends = [crlf, lf].filter((i) => i >= 0);
+  if (ends.length === 0) return null;
+  const end = Math.min(...ends);
+  if (end === 0) return null;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), timeoutMs);
+    });
+    const block = Buffer.concat([raw.subarray(0, end), Buffer.from('\r\n\r\n')]);
+    const parsed = await Promise.race([simpleParser(block, { skipImageLinks: true, skipTextToHtml: true, skipHtmlToText: true }), timeout]);
+    if (parsed === null) return null;
+    return { ...inboundMessage(parsed), text: null, html: null };
+  } catch {
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -9,12 +9,13 @@ import { handleRequestMail } from '../../requests/intake.js';
 import { handleReply } from '../../requests/replies.js';
 import { isReplyAttempt, tokensFromAddresses, tokensFromMessageIds } from '../../requests/tokens.js';
 import { alertAdmins } from '../../requests/alerts.js';
+import { answerUnreadable } from '../../requests/unreadable.js';
 import { MailgrantError } from '../../shared/errors.js';
 import type { FaultHook } from '../../shared/faults.js';
 import { authenticateReply, type DnsResolver, type SmtpEnvelope } from './authenticate.js';
 import { classify } from './classify.js';
 import type { ReplyExtraction } from './extract-reply.js';
-import type { InboundMessage } from './parse.js';
+import { parseHeaderBlock, type InboundMessage } from './parse.js';
 import { createInThreadReader, type MessageReader } from './parse-pool.js';
 import type { ReadMessage } from './read-message.js';
 
@@ -118,10 +119,16 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
   const quarantineAfter = deps.quarantineAfter ?? 3;
   const reader = deps.reader ?? createInThreadReader();
 
-  async function quarantine(identity: InboundIdentity, reason: string, classification: string, src: InboundSource, raw: Buffer | null): Promise<HandleResult> {
+  /**
+   * `unreadable`: the message was received but could not be read, with its header block when
+   * that could be; its sender is then asked to send it again (see `answerUnreadable`), and the
+   * admins are told whether they were.
+   */
+  async function quarantine(identity: InboundIdentity, reason: string, classification: string, src: InboundSource, raw: Buffer | null, unreadable: { head: InboundMessage | null } | null = null): Promise<HandleResult> {
     const kept = raw && src.source !== 'imap' && deps.keepQuarantined ? await deps.keepQuarantined(identity.rawHash, raw) : null;
     const recorded = await deps.store.transaction(async (repos) => {
       if (!(await repos.inbound.quarantine(identity, reason, classification, deps.domain.clock()))) return false;
+      const sender = unreadable ? await tellSender(repos, identity, unreadable.head) : null;
       await alertAdmins(repos, deps.domain, {
         title: 'A message was quarantined',
         lines: [
@@ -129,6 +136,7 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
           `From: ${identity.fromAddress ?? 'unknown'}`,
           `Subject: ${identity.subject ?? ''}`,
           src.source === 'imap' ? `It was moved to the quarantine mailbox.` : `A copy is kept at ${kept ?? '(not kept)'}.`,
+          ...(sender ? [sender] : []),
         ],
         dedupeKey: `quarantine:${identity.rawHash}`,
       });
@@ -136,6 +144,22 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
     });
     if (recorded) deps.onOutbox();
     return { status: 'quarantined', classification, action: 'quarantined', requestId: null, error: reason };
+  }
+
+  /** Asks the sender of an unreadable message to send it again, when that is safe; says what was done, for the admins. */
+  async function tellSender(repos: Repos, identity: InboundIdentity, head: InboundMessage | null): Promise<string> {
+    if (!head?.from) return 'Its sender could not be read from its headers: nobody but the admins was told.';
+    const c = classify(head, [deps.domain.rules().organization.mailbox]);
+    if (c.kind === 'automatic') return `It looks automatic (${c.reason}): its sender was not told.`;
+    const answer = await answerUnreadable(repos, deps.domain, { from: head.from, subject: head.subject.slice(0, 500), messageId: head.messageId, key: identity.rawHash });
+    switch (answer) {
+      case 'asked-to-resend':
+        return 'Its sender was asked to send it again.';
+      case 'not-in-directory':
+        return 'Its sender is not in the directory and was not told.';
+      case 'already-asked':
+        return 'Its sender was already asked to send a message again within autoReplies.perSenderWindow, and was not asked again.';
+    }
   }
 
   return {
@@ -273,8 +297,16 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
     if (!read) {
       // Unreadable mail may still be someone's real reply: it goes where a person looks.
       const reason = `the message could not be parsed: ${p.parseError}`;
-      log.warn({ err: p.parseError }, 'message could not be parsed; quarantined');
-      return quarantine(identity, reason, 'malformed', src, raw);
+      // Its header block is usually intact (damage and cuts are in the body): it says who sent it,
+      // for the record, the admins' alert and a request to send it again.
+      const head = await parseHeaderBlock(raw);
+      if (head) {
+        identity.messageId = head.messageId;
+        identity.fromAddress = head.from;
+        identity.subject = head.subject.slice(0, 500);
+      }
+      log.warn({ err: p.parseError, from: identity.fromAddress ?? undefined }, 'message could not be parsed; quarantined');
+      return quarantine(identity, reason, 'malformed', src, raw, { head });
     }
     const { msg, reply } = read;
     try {

@@ -8,6 +8,7 @@ import type { Renderer } from './render.js';
 /** Kinds that answer someone's mail automatically (RFC 3834 "auto-replied"). */
 const AUTO_REPLY_KINDS: ReadonlySet<MailKind> = new Set([
   'own-process', 'unknown-product', 'unknown-people', 'not-in-directory', 'duplicate-request', 'unclear-reply', 'receipt', 'acknowledgement',
+  'unreadable',
 ]);
 
 export interface Envelope {

@@ -1,5 +1,5 @@
 import type { Locale } from '../../shared/locale.js';
-export const MAIL_KINDS = ['acknowledgement','shared-request','receipt','unclear-reply','outcome-approved','outcome-denied','own-process','unknown-product','unknown-people','not-in-directory','duplicate-request','seats-missing','not-authorized','admin-alert'] as const;
+export const MAIL_KINDS = ['acknowledgement','shared-request','receipt','unclear-reply','outcome-approved','outcome-denied','own-process','unknown-product','unknown-people','not-in-directory','duplicate-request','seats-missing','not-authorized','unreadable','admin-alert'] as const;
 export type MailKind = (typeof MAIL_KINDS)[number];
 export interface PersonView { email: string; name: string }
 export interface RequestView { number: number; productName: string; requester: PersonView; createdAt: Date; people: (PersonView & { verdict: 'approve' | 'deny' | null })[] }
@@ -19,6 +19,8 @@ export interface MailDataByKind {
   'duplicate-request': Common & { request: RequestView };
   'seats-missing': Common & { request: RequestView; missing: number; waiting: PersonView[]; purchaseUrl: string | null };
   'not-authorized': Common & { request: RequestView | null; reason: 'not-recipient' | 'forwarded' | 'expired' | 'completed' | 'unauthenticated'; replier: string };
+  /** A message that arrived damaged or cut off: nothing was read from it, so it should be sent again. */
+  'unreadable': Common & { subjectLine: string };
   'admin-alert': Common & { title: string; lines: string[] };
 }
 export type UnclearReasonView =

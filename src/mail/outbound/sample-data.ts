@@ -19,6 +19,8 @@ interface Cast {
   reply: { keptText: string; noCommand: string; negation: string; unknown: string; ambiguous: string };
   catalogue: { name: string; aliases: string[] }[];
   subjectLine: string;
+  /** The subject of a reply that arrived damaged. */
+  unreadableSubject: string;
   unknownNames: string[];
   alert: { title: string; lines: string[] };
 }
@@ -45,6 +47,7 @@ const CASTS: Record<Locale, Cast> = {
       { name: 'Adobe Acrobat Pro', aliases: ['acrobat'] },
     ],
     subjectLine: 'Licence for Photoshp please',
+    unreadableSubject: 'Re: Decision needed: Figma Professional licence request #1042 from Dana Fox',
     unknownNames: ['Jordan Smyth', 'kim.l@northwind.example'],
     alert: { title: 'SMTP delivery failing', lines: ['3 mails could not be sent in the last 10 minutes.', 'Last error: 421 4.7.0 Try again later.'] },
   },
@@ -69,6 +72,7 @@ const CASTS: Record<Locale, Cast> = {
       { name: 'Antidote', aliases: ['correcteur'] },
     ],
     subjectLine: 'Licence Photoshp svp',
+    unreadableSubject: 'RE: Décision attendue : licence Adobe Acrobat Pro, demande n° 1042 de Julie Moreau',
     unknownNames: ['Jean Dupond', 'k.leroy@boreal.example'],
     alert: { title: 'Échec d’envoi SMTP', lines: ['3 messages n’ont pas pu être envoyés ces 10 dernières minutes.', 'Dernière erreur : 421 4.7.0 Try again later.'] },
   },
@@ -93,6 +97,7 @@ const CASTS: Record<Locale, Cast> = {
       { name: 'Adobe Acrobat Pro', aliases: ['acrobat'] },
     ],
     subjectLine: '申請 Photoshp 授權',
+    unreadableSubject: '回覆：待您決定：張雅婷 的 JetBrains All Products Pack 授權申請 #1042',
     unknownNames: ['李大同', 'k.lee@beichen.example'],
     alert: { title: 'SMTP 寄送失敗', lines: ['過去 10 分鐘內有 3 封郵件無法寄出。', '最後一次錯誤：421 4.7.0 Try again later.'] },
   },
@@ -177,6 +182,7 @@ const BUILDERS: Builders = {
     purchaseUrl: 'https://vendor.example/account/seats?add=2',
   }),
   'not-authorized': (c, common) => ({ ...common, recipient: c.decider, request: request(c, [null, null, null]), reason: 'forwarded', replier: 'someone.else@partner.example' }),
+  'unreadable': (c, common) => ({ ...common, recipient: c.decider, subjectLine: c.unreadableSubject }),
   'admin-alert': (c, common) => ({ ...common, recipient: c.admin, title: c.alert.title, lines: c.alert.lines }),
 };
 
