@@ -91,11 +91,18 @@ export function createSmtpTransport(s: SmtpSettings): Transport {
       });
     },
   } as Parameters<typeof nodemailer.createTransport>[0]);
+  // The message is built whole first (by nodemailer, byte for byte as the pool would build it,
+  // boundary aside) and handed to the pool as one buffer: streamed, it went to the socket in
+  // ~7 writes (headers, each part, the end); built, in 2 (the message, the final dot). The
+  // receiving server gets it in fewer packets: in 2,000-reply benchmark runs the SMTP sink's CPU
+  // fell by a quarter (3.7–4.0 s → 2.8–2.9 s); Mailgrant's own CPU did not change measurably.
+  const builder = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
   return {
     name: `smtp://${s.host}:${s.port}`,
     async send(mail) {
+      const built = await builder.sendMail(toNodemailer(mail, true));
       try {
-        await t.sendMail(toNodemailer(mail, true));
+        await t.sendMail({ envelope: built.envelope, raw: built.message as Buffer });
       } catch (err) {
         throw classifySmtpError(err);
       }
