@@ -29,7 +29,6 @@
 import type { Transform } from 'node:stream';
 import { Splitter, type SplitterChunk } from '@zone-eu/mailsplit';
 
-
 /**
  * A line of the message as a reason may show it: quoted, cut, and with control characters
  * escaped. Damage is often a NUL, which PostgreSQL text cannot hold: shown raw, it made the
