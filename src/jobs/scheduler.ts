@@ -16,11 +16,38 @@ export function periodOf(at: Date): string {
   return at.toISOString().slice(0, 16);
 }
 
+/** How far back a start looks for a firing nobody ran: a monthly job's last firing is within it. */
+const CATCH_UP_DAYS = 32;
+
+/**
+ * The latest minute at or before `now` at which `task` fires, within CATCH_UP_DAYS; null if none.
+ * Only the minutes the schedule names are tried in each hour (node-cron's `match` costs ~20 µs:
+ * every minute of 32 days took a second).
+ */
+export function lastFiring(task: Pick<ScheduledTask, 'match' | 'getPattern'>, now: Date): Date | null {
+  const minutes = [...cron.parse(task.getPattern()).minute].sort((a, b) => b - a);
+  const hour = new Date(now);
+  hour.setMinutes(0, 0, 0);
+  for (let h = 0; h < CATCH_UP_DAYS * 24; h++) {
+    const start = hour.getTime() - h * 3_600_000;
+    for (const m of minutes) {
+      const at = new Date(start + m * 60_000);
+      if (at.getTime() <= now.getTime() && task.match(at)) return at;
+    }
+  }
+  return null;
+}
+
 /**
  * Runs each job on its cron schedule. With several instances on one database every instance's
  * timer fires, and a row in job_runs (unique per job and period) decides which one runs it:
  * the guard is the unique key, not a check-then-run. A job never overlaps itself and a failure
  * never stops the schedule.
+ *
+ * At start, each job's last scheduled firing is run if no instance ran it: a daemon that is
+ * down at the scheduled minute every day (a machine switched off at night) would otherwise
+ * never delete anything past the retention time. The same unique key makes this a no-op when
+ * the firing was run.
  */
 export function createScheduler(o: { jobs: readonly Job[]; logger: Logger; runs: JobRunsRepo; instanceId: string; clock?: () => Date }): Scheduler {
   const clock = o.clock ?? (() => new Date());
@@ -41,21 +68,29 @@ export function createScheduler(o: { jobs: readonly Job[]; logger: Logger; runs:
     return 'ran';
   }
 
+  function fire(j: Job, at: Date, catchUp: boolean): void {
+    if (running.has(j.name)) return;
+    const period = periodOf(at);
+    const p = runOnce(j.name, at)
+      .then((r) => {
+        // A catch-up that ran is worth an info line: a firing was missed (the daemon was down).
+        const level = catchUp && r === 'ran' ? 'info' : 'debug';
+        o.logger[level]({ job: j.name, period, outcome: r, ...(catchUp ? { missedFiring: true } : {}) }, r === 'ran' ? 'scheduled job ran' : 'scheduled job already run by another instance');
+      })
+      .catch((err: Error) => o.logger.error({ err, job: j.name, period }, 'scheduled job failed; it runs again at its next time'))
+      .finally(() => running.delete(j.name));
+    running.set(j.name, p);
+  }
+
   return {
     runOnce,
     start() {
       if (tasks.length > 0) return;
       for (const j of o.jobs) {
-        tasks.push(
-          cron.schedule(j.schedule, (ctx) => {
-            if (running.has(j.name)) return;
-            const p = runOnce(j.name, ctx?.date ?? clock())
-              .then((r) => o.logger.debug({ job: j.name, outcome: r }, r === 'ran' ? 'scheduled job ran' : 'scheduled job already run by another instance'))
-              .catch((err: Error) => o.logger.error({ err, job: j.name }, 'scheduled job failed; it runs again at its next time'))
-              .finally(() => running.delete(j.name));
-            running.set(j.name, p);
-          }, { name: j.name }),
-        );
+        const task = cron.schedule(j.schedule, (ctx) => fire(j, ctx?.date ?? clock(), false), { name: j.name });
+        tasks.push(task);
+        const missed = lastFiring(task, clock());
+        if (missed) fire(j, missed, true);
       }
     },
     async stop() {
