@@ -8,7 +8,7 @@
  * target ≤ 50 ms, the slowest case's median CPU time; about 35 ms on this machine) and
  * `npm run bench:replies` prints every case. A unit test that timed a 35 ms call against 50 ms
  * failed CI on a busy machine. What stays is a guard against a hang: a super-linear pattern or
- * scan on 1 MB takes minutes, so a limit 40 times the measured time never trips on a healthy
+ * scan on 1 MB takes minutes, so a limit ~60 times the measured time never trips on a healthy
  * extractor and still names the case that went quadratic, where the suite's own timeout
  * cannot interrupt a synchronous call.
  *
