@@ -18,8 +18,8 @@ export function countInbound(pipeline: InboundPipeline, metrics: Pick<Metrics, '
         },
       });
     },
-    async quarantineUnread(source, reason) {
-      const result = await pipeline.quarantineUnread(source, reason);
+    async quarantineUnread(source, reason, o) {
+      const result = await pipeline.quarantineUnread(source, reason, o);
       metrics.inboundHandled(source.source, result);
       return result;
     },

@@ -11,6 +11,8 @@ export interface UnreadableMail {
   messageId: string | null;
   /** Names the message (the hash of its bytes): one answer per message, however often it is seen. */
   key: string;
+  /** Set when it was not read because it was over this many bytes (not because it was damaged). */
+  limitBytes: number | null;
 }
 
 export type UnreadableAnswer =
@@ -22,7 +24,7 @@ export type UnreadableAnswer =
   | 'already-asked';
 
 /**
- * Asks the sender of a message that arrived damaged or cut off to send it again: a decider whose
+ * Asks the sender of a message that arrived damaged or cut off (or too large to read) to send it again: a decider whose
  * "approve" was quarantined would otherwise believe it recorded. Only people of the directory
  * are answered (a damaged mail's From may be forged, and strangers' mail is not ours to
  * answer), at most once per sender per window, as every answer that is not about a recorded
@@ -35,7 +37,7 @@ export async function answerUnreadable(repos: Repos, deps: DomainDeps, mail: Unr
   if (await repos.autoReplies.sentSince(mail.from, 'unreadable', subtractDuration(now, rules.autoReplies.perSenderWindow))) return 'already-asked';
   await repos.autoReplies.record(mail.from, 'unreadable', now);
   await repos.outbox.enqueue(
-    deps.composer.compose('unreadable', { ...common(rules, mail.from), subjectLine: mail.subject }, {
+    deps.composer.compose('unreadable', { ...common(rules, mail.from), subjectLine: mail.subject, limitMb: mail.limitBytes === null ? null : Math.round((mail.limitBytes / (1024 * 1024)) * 10) / 10 }, {
       to: mail.from, dedupeKey: `unreadable:${mail.key}`, requestId: null, inReplyTo: mail.messageId,
     }),
   );

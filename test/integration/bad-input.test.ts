@@ -289,8 +289,15 @@ describe('bad input through IMAP', () => {
     expect(await mailboxCount(dovecot, USER, 'Quarantine')).toBe(quarantinedRows.length);
     expect(await mailboxCount(dovecot, USER, 'Processed')).toBe(nasty.length + 2 - quarantinedRows.length);
     // Each quarantined message was told to the admins.
-    const alerts = (await app.db.db.select().from(schema.outbox)).filter((m) => m.kind === 'admin-alert');
+    const mails = await app.db.db.select().from(schema.outbox);
+    const alerts = mails.filter((m) => m.kind === 'admin-alert');
     expect(alerts).toHaveLength(quarantinedRows.length * exampleRules().admins.length);
+    // The oversized one's header block was fetched alone: it names Alice, who is asked (once
+    // for the three of hers that could not be read) to send it again, smaller.
+    expect(quarantinedRows.find((r) => r.classification === 'too-large')).toMatchObject({ fromAddress: 'alice@contoso.example' });
+    const asked = mails.filter((m) => m.kind === 'unreadable');
+    expect(asked.map((m) => m.toAddress)).toEqual(['alice@contoso.example']);
+    expect(asked[0]!.text).toContain('larger than the 10 MB this mailbox accepts');
     expect((await app.db.db.select().from(schema.requests)).map((r) => r.requesterEmail)).toContain('bob@contoso.example');
   }, 180_000);
 });

@@ -119,6 +119,24 @@ describe('an unreadable message', () => {
     expect(automatic.alerts[0]!.text).toMatch(/looks automatic \(Auto-Submitted: auto-replied\): its sender was not told/);
   });
 
+  it('too large to read (IMAP): its header block, fetched alone, names the sender, who is asked to send it smaller in their language', async () => {
+    const before = (await outbox()).length;
+    const headers = Buffer.from(`From: Rémi Durand <remi@contoso.example>${CRLF}To: ${MAILBOX}${CRLF}Subject: Devis Visio${CRLF}Message-ID: <big@contoso.example>${CRLF}${CRLF}`);
+    const r = await app.pipeline.quarantineUnread({ source: 'imap', mailbox: 'INBOX', uidValidity: 1, uid: 7, size: 6_000_000 }, 'over the 5000000-byte limit', { limitBytes: 5_000_000, headers });
+    expect(r).toMatchObject({ status: 'quarantined', classification: 'too-large' });
+    const [rec] = await app.db.db.select().from(schema.inboundMessages).where(eq(schema.inboundMessages.rawHash, 'unread:INBOX:1:7'));
+    expect(rec).toMatchObject({ status: 'quarantined', fromAddress: 'remi@contoso.example', subject: 'Devis Visio', messageId: '<big@contoso.example>' });
+    const added = (await outbox()).slice(before);
+    const answer = added.filter((m) => m.kind === 'unreadable');
+    expect(answer.map((m) => [m.toAddress, m.subject])).toEqual([['remi@contoso.example', 'Nous n’avons pas pu lire votre e-mail « Devis Visio » : merci de le renvoyer']]);
+    expect(answer[0]!.text).toContain('dépasse les 4,8 Mo que cette boîte accepte');
+    expect(answer[0]!.text).toContain('sans pièces jointes volumineuses');
+    expect(added.find((m) => m.kind === 'admin-alert')!.text).toMatch(/From: remi@contoso\.example[^]*Its sender was asked to send it again/);
+    // Without its headers (the fetch failed), it is still quarantined and told to the admins.
+    const bare = await app.pipeline.quarantineUnread({ source: 'imap', mailbox: 'INBOX', uidValidity: 1, uid: 8, size: 6_000_000 }, 'over the 5000000-byte limit', { limitBytes: 5_000_000, headers: null });
+    expect(bare).toMatchObject({ status: 'quarantined' });
+  });
+
   it('whose header block cannot be read either: the admins are told that nobody else was', async () => {
     const { answers, alerts } = await mailsFor(Buffer.from(`From: carol@contoso.example${CRLF}Subject: Visio${CRLF}Visio please`));
     expect(answers).toEqual([]);

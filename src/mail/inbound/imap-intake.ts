@@ -140,9 +140,17 @@ export function createImapIntake(o: ImapIntakeOptions): ImapIntake {
       }
       const processed: number[] = [];
       const quarantined: number[] = [...tooBig];
+      // Their header blocks alone (BODY.PEEK[HEADER]), so the record and the alert say who sent
+      // them and the sender can be asked to send it smaller.
+      const headers = new Map<number, Buffer>();
+      if (tooBig.length > 0) {
+        for await (const m of c.fetch(tooBig.join(','), { uid: true, headers: true }, { uid: true })) if (m.headers) headers.set(m.uid, m.headers);
+      }
       for (const uid of tooBig) {
         log.warn({ uid, size: sizes.get(uid) }, 'message over the size limit; quarantined unread');
-        await o.pipeline.quarantineUnread({ source: 'imap', mailbox: s.mailbox, uidValidity, uid, size: sizes.get(uid) ?? 0 }, `over the ${o.maxMessageBytes}-byte limit`);
+        await o.pipeline.quarantineUnread({ source: 'imap', mailbox: s.mailbox, uidValidity, uid, size: sizes.get(uid) ?? 0 }, `over the ${o.maxMessageBytes}-byte limit`, {
+          limitBytes: o.maxMessageBytes, headers: headers.get(uid) ?? null,
+        });
       }
       // On shutdown only the messages in hand finish (at most `concurrency`); the rest of a
       // fetched batch stays in the mailbox for the next start (a whole batch could otherwise

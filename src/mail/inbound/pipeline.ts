@@ -58,10 +58,11 @@ export interface InboundPipeline {
    */
   handleMany(items: readonly { raw: Buffer; source: InboundSource }[], o: ManyOptions): Promise<(HandleResult | null)[]>;
   /**
-   * Records a message that is not read at all (over the size limit) as quarantined and tells
-   * the admins, so that it is not only a line in a log.
+   * Records a message that is not read at all (over `limitBytes`) as quarantined and tells the
+   * admins, so that it is not only a line in a log. With its header block (`headers`, fetched
+   * alone), the record and the alert name its sender, who is asked to send it smaller.
    */
-  quarantineUnread(source: InboundSource & { uid: number; size: number }, reason: string): Promise<HandleResult>;
+  quarantineUnread(source: InboundSource & { uid: number; size: number }, reason: string, o: { limitBytes: number; headers: Buffer | null }): Promise<HandleResult>;
 }
 
 export interface PipelineDeps {
@@ -120,15 +121,15 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
   const reader = deps.reader ?? createInThreadReader();
 
   /**
-   * `unreadable`: the message was received but could not be read, with its header block when
-   * that could be; its sender is then asked to send it again (see `answerUnreadable`), and the
+   * `unreadable`: the message was received but could not be read (or, with `limitBytes`, was
+   * too large to), with its header block when that could be; its sender is then asked to send it again (see `answerUnreadable`), and the
    * admins are told whether they were.
    */
-  async function quarantine(identity: InboundIdentity, reason: string, classification: string, src: InboundSource, raw: Buffer | null, unreadable: { head: InboundMessage | null } | null = null): Promise<HandleResult> {
+  async function quarantine(identity: InboundIdentity, reason: string, classification: string, src: InboundSource, raw: Buffer | null, unreadable: { head: InboundMessage | null; limitBytes: number | null } | null = null): Promise<HandleResult> {
     const kept = raw && src.source !== 'imap' && deps.keepQuarantined ? await deps.keepQuarantined(identity.rawHash, raw) : null;
     const recorded = await deps.store.transaction(async (repos) => {
       if (!(await repos.inbound.quarantine(identity, reason, classification, deps.domain.clock()))) return false;
-      const sender = unreadable ? await tellSender(repos, identity, unreadable.head) : null;
+      const sender = unreadable ? await tellSender(repos, identity, unreadable.head, unreadable.limitBytes) : null;
       await alertAdmins(repos, deps.domain, {
         title: 'A message was quarantined',
         lines: [
@@ -147,11 +148,11 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
   }
 
   /** Asks the sender of an unreadable message to send it again, when that is safe; says what was done, for the admins. */
-  async function tellSender(repos: Repos, identity: InboundIdentity, head: InboundMessage | null): Promise<string> {
+  async function tellSender(repos: Repos, identity: InboundIdentity, head: InboundMessage | null, limitBytes: number | null): Promise<string> {
     if (!head?.from) return 'Its sender could not be read from its headers: nobody but the admins was told.';
     const c = classify(head, [deps.domain.rules().organization.mailbox]);
     if (c.kind === 'automatic') return `It looks automatic (${c.reason}): its sender was not told.`;
-    const answer = await answerUnreadable(repos, deps.domain, { from: head.from, subject: head.subject.slice(0, 500), messageId: head.messageId, key: identity.rawHash });
+    const answer = await answerUnreadable(repos, deps.domain, { from: head.from, subject: head.subject.slice(0, 500), messageId: head.messageId, key: identity.rawHash, limitBytes });
     switch (answer) {
       case 'asked-to-resend':
         return 'Its sender was asked to send it again.';
@@ -163,14 +164,15 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
   }
 
   return {
-    async quarantineUnread(src, reason) {
+    async quarantineUnread(src, reason, o) {
+      const head = o.headers ? await parseHeaderBlock(o.headers) : null;
       const identity: InboundIdentity = {
         source: src.source, mailbox: src.mailbox ?? null, uidValidity: src.uidValidity ?? null, uid: src.uid,
         // Never read, so no hash of its bytes: its place in the mailbox names it.
         rawHash: `unread:${src.mailbox}:${src.uidValidity}:${src.uid}`,
-        messageId: null, fromAddress: null, subject: null, receivedAt: deps.domain.clock(),
+        messageId: head?.messageId ?? null, fromAddress: head?.from ?? null, subject: head ? head.subject.slice(0, 500) : null, receivedAt: deps.domain.clock(),
       };
-      return quarantine(identity, `${reason} (${src.size} bytes)`, 'too-large', src, null);
+      return quarantine(identity, `${reason} (${src.size} bytes)`, 'too-large', src, null, { head, limitBytes: o.limitBytes });
     },
 
     handle: async (raw, src) => finish(await prepare(raw, src)),
@@ -306,7 +308,7 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
         identity.subject = head.subject.slice(0, 500);
       }
       log.warn({ err: p.parseError, from: identity.fromAddress ?? undefined }, 'message could not be parsed; quarantined');
-      return quarantine(identity, reason, 'malformed', src, raw, { head });
+      return quarantine(identity, reason, 'malformed', src, raw, { head, limitBytes: null });
     }
     const { msg, reply } = read;
     try {

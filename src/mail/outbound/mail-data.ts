@@ -19,8 +19,11 @@ export interface MailDataByKind {
   'duplicate-request': Common & { request: RequestView };
   'seats-missing': Common & { request: RequestView; missing: number; waiting: PersonView[]; purchaseUrl: string | null };
   'not-authorized': Common & { request: RequestView | null; reason: 'not-recipient' | 'forwarded' | 'expired' | 'completed' | 'unauthenticated'; replier: string };
-  /** A message that arrived damaged or cut off: nothing was read from it, so it should be sent again. */
-  'unreadable': Common & { subjectLine: string };
+  /**
+   * A message that could not be read, so nothing was done with it and it should be sent again:
+   * it arrived damaged or cut off, or (`limitMb` set) it was over the size limit.
+   */
+  'unreadable': Common & { subjectLine: string; limitMb: number | null };
   'admin-alert': Common & { title: string; lines: string[] };
 }
 export type UnclearReasonView =

@@ -182,7 +182,7 @@ const BUILDERS: Builders = {
     purchaseUrl: 'https://vendor.example/account/seats?add=2',
   }),
   'not-authorized': (c, common) => ({ ...common, recipient: c.decider, request: request(c, [null, null, null]), reason: 'forwarded', replier: 'someone.else@partner.example' }),
-  'unreadable': (c, common) => ({ ...common, recipient: c.decider, subjectLine: c.unreadableSubject }),
+  'unreadable': (c, common) => ({ ...common, recipient: c.decider, subjectLine: c.unreadableSubject, limitMb: null }),
   'admin-alert': (c, common) => ({ ...common, recipient: c.admin, title: c.alert.title, lines: c.alert.lines }),
 };
 
