@@ -292,8 +292,8 @@ describe('bad input through IMAP', () => {
     const mails = await app.db.db.select().from(schema.outbox);
     const alerts = mails.filter((m) => m.kind === 'admin-alert');
     expect(alerts).toHaveLength(quarantinedRows.length * exampleRules().admins.length);
-    // The oversized one's header block was fetched alone: it names Alice, who is asked (once
-    // for the three of hers that could not be read) to send it again, smaller.
+    // The oversized one's header block was fetched alone: it names Alice, who is asked to send
+    // it again, smaller; her other unreadable message in the batch falls in the same window.
     expect(quarantinedRows.find((r) => r.classification === 'too-large')).toMatchObject({ fromAddress: 'alice@contoso.example' });
     const asked = mails.filter((m) => m.kind === 'unreadable');
     expect(asked.map((m) => m.toAddress)).toEqual(['alice@contoso.example']);
