@@ -1,5 +1,6 @@
 import type { DbHandle } from '../db/client.js';
 import type { Transport } from '../mail/outbound/transport.js';
+import { withTimeout } from '../shared/timeout.js';
 
 export type ComponentStatus = 'up' | 'down' | 'off' | 'files' | 'standby';
 
@@ -37,16 +38,6 @@ export interface HealthOptions {
   smtpCacheMs?: number;
   /** A check slower than this counts as down: a hung server is as useless as a dead one. */
   timeoutMs?: number;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /** The message alone: some errors carry the settings they were given, which may hold a password. */

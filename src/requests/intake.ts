@@ -1,6 +1,6 @@
-import { subtractDuration } from '../config/duration.js';
 import type { Repos } from '../db/store.js';
 import type { MailKind, MailDataByKind } from '../mail/outbound/mail-data.js';
+import { sendWindowedAutoReply } from './auto-reply.js';
 import type { DomainDeps } from './deps.js';
 import { matchPeople } from './people-match.js';
 import { matchProducts } from './product-match.js';
@@ -34,19 +34,10 @@ export async function handleRequestMail(repos: Repos, deps: DomainDeps, mail: Re
   const now = deps.clock();
   const from = mail.from.toLowerCase();
 
-  /**
-   * Answers that are not about a recorded request go at most once per sender and kind per
-   * window: if the sender is itself an auto-responder that slipped through classification,
-   * the two cannot keep answering each other.
-   */
+  /** Answers that are not about a recorded request: at most once per sender and kind per window. */
   const autoReply = async <K extends MailKind>(kind: K, data: MailDataByKind[K], action: IntakeAction): Promise<IntakeResult> => {
-    const since = subtractDuration(now, rules.autoReplies.perSenderWindow);
-    if (await repos.autoReplies.sentSince(from, kind, since)) return { action: 'auto-reply-suppressed', requestId: null };
-    await repos.autoReplies.record(from, kind, now);
-    await repos.outbox.enqueue(
-      deps.composer.compose(kind, data, { to: from, dedupeKey: `${kind}:inbound:${mail.inboundId}`, requestId: null, inReplyTo: mail.messageId }),
-    );
-    return { action, requestId: null };
+    const sent = await sendWindowedAutoReply(repos, deps, kind, data, { to: from, dedupeKey: `${kind}:inbound:${mail.inboundId}`, requestId: null, inReplyTo: mail.messageId });
+    return { action: sent ? action : 'auto-reply-suppressed', requestId: null };
   };
 
   if (rules.ownRequestProcess.enabled) {
@@ -85,16 +76,10 @@ export async function handleRequestMail(repos: Repos, deps: DomainDeps, mail: Re
     if (!full) throw new Error(`request insert for ${from}/${product.id} conflicted but no pending request exists`);
     // Limited like the answers above: a responder replying to our acknowledgement would otherwise
     // re-send the request and get a duplicate-request answer each time.
-    if (await repos.autoReplies.sentSince(from, 'duplicate-request', subtractDuration(now, rules.autoReplies.perSenderWindow))) {
-      return { action: 'auto-reply-suppressed', requestId: full.id };
-    }
-    await repos.autoReplies.record(from, 'duplicate-request', now);
-    await repos.outbox.enqueue(
-      deps.composer.compose('duplicate-request', { ...common(rules, from), request: requestView(rules, full) }, {
-        to: from, dedupeKey: `duplicate-request:inbound:${mail.inboundId}`, requestId: full.id, inReplyTo: mail.messageId,
-      }),
-    );
-    return { action: 'duplicate-request', requestId: full.id };
+    const sent = await sendWindowedAutoReply(repos, deps, 'duplicate-request', { ...common(rules, from), request: requestView(rules, full) }, {
+      to: from, dedupeKey: `duplicate-request:inbound:${mail.inboundId}`, requestId: full.id, inReplyTo: mail.messageId,
+    });
+    return { action: sent ? 'duplicate-request' : 'auto-reply-suppressed', requestId: full.id };
   }
 
   await repos.requests.addPeople(requestId, [

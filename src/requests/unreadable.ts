@@ -1,5 +1,5 @@
-import { subtractDuration } from '../config/duration.js';
 import type { Repos } from '../db/store.js';
+import { sendWindowedAutoReply } from './auto-reply.js';
 import type { DomainDeps } from './deps.js';
 import { common } from './views.js';
 
@@ -24,22 +24,17 @@ export type UnreadableAnswer =
   | 'already-asked';
 
 /**
- * Asks the sender of a message that arrived damaged or cut off (or too large to read) to send it again: a decider whose
- * "approve" was quarantined would otherwise believe it recorded. Only people of the directory
- * are answered (a damaged mail's From may be forged, and strangers' mail is not ours to
- * answer), at most once per sender per window, as every answer that is not about a recorded
- * request, so that two auto-responders cannot keep answering each other.
+ * Asks the sender of a message that arrived damaged or cut off (or too large to read) to send it
+ * again: a decider whose "approve" was quarantined would otherwise believe it recorded. Only
+ * people of the directory are answered (a damaged mail's From may be forged, and strangers' mail
+ * is not ours to answer), at most once per sender per window (`sendWindowedAutoReply`).
  */
 export async function answerUnreadable(repos: Repos, deps: DomainDeps, mail: UnreadableMail): Promise<UnreadableAnswer> {
   const rules = deps.rules();
   if (!rules.user(mail.from)) return 'not-in-directory';
-  const now = deps.clock();
-  if (await repos.autoReplies.sentSince(mail.from, 'unreadable', subtractDuration(now, rules.autoReplies.perSenderWindow))) return 'already-asked';
-  await repos.autoReplies.record(mail.from, 'unreadable', now);
-  await repos.outbox.enqueue(
-    deps.composer.compose('unreadable', { ...common(rules, mail.from), subjectLine: mail.subject, limitMb: mail.limitBytes === null ? null : Math.round((mail.limitBytes / (1024 * 1024)) * 10) / 10 }, {
-      to: mail.from, dedupeKey: `unreadable:${mail.key}`, requestId: null, inReplyTo: mail.messageId,
-    }),
-  );
-  return 'asked-to-resend';
+  const limitMb = mail.limitBytes === null ? null : Math.round((mail.limitBytes / (1024 * 1024)) * 10) / 10;
+  const sent = await sendWindowedAutoReply(repos, deps, 'unreadable', { ...common(rules, mail.from), subjectLine: mail.subject, limitMb }, {
+    to: mail.from, dedupeKey: `unreadable:${mail.key}`, requestId: null, inReplyTo: mail.messageId,
+  });
+  return sent ? 'asked-to-resend' : 'already-asked';
 }

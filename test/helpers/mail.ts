@@ -27,3 +27,8 @@ export function quoteBelow(answer: string, original: string, who = 'Contoso Lice
   const quoted = original.split('\n').map((l) => `> ${l}`).join('\n');
   return `${answer}\n\nOn Fri, 20 Nov 2026 at 15:04, ${who} wrote:\n${quoted}\n`;
 }
+
+/** A message cut off on its way: its final line break is gone, so its last line is partial (see `isCut`). */
+export function cutOff(raw: Buffer): Buffer {
+  return raw.subarray(0, raw.length - 2);
+}

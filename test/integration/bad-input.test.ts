@@ -12,7 +12,7 @@ import { mailboxCount, waitForEmptyInbox } from '../helpers/daemon.js';
 import { startDovecot, type DovecotServer } from '../helpers/dovecot.js';
 import { TOKEN_PLACEHOLDER } from '../../src/requests/tokens.js';
 import { exampleRules, memoryLogger, startTestApp } from '../helpers/app.js';
-import { buildMail, quoteBelow } from '../helpers/mail.js';
+import { buildMail, cutOff, quoteBelow } from '../helpers/mail.js';
 
 /**
  * Bad input (issue 5, item 6): malformed MIME, broken charsets, TNEF, deep nesting and huge
@@ -29,8 +29,6 @@ const head = (extra: string[] = [], subject = 'Visio licence') =>
 /** Delivered mail ends with a line break (SMTP ends every message with one): added when the body lacks it. */
 const message = (headers: string[], body: string, subject?: string) =>
   Buffer.from(`${head(headers, subject)}${CRLF}${CRLF}${body}${/[\r\n]$/.test(body) ? '' : CRLF}`, 'latin1');
-/** Cut off on its way: its last line is partial (quarantined unread, see parse.ts). */
-const cut = (raw: Buffer) => raw.subarray(0, raw.length - CRLF.length);
 
 function nestedMultiparts(depth: number): Buffer {
   let open = '';
@@ -75,7 +73,7 @@ const NASTY: [string, () => Buffer][] = [
   ['multipart with an empty boundary', () => message(['Content-Type: multipart/mixed; boundary=""'], `--${CRLF}Content-Type: text/plain${CRLF}${CRLF}Visio${CRLF}----${CRLF}`)],
   ['a boundary that never appears', () => message(['Content-Type: multipart/mixed; boundary="nowhere"'], `Visio for me${CRLF}`)],
   ['no closing boundary', () => message(['Content-Type: multipart/mixed; boundary="open"'], `--open${CRLF}Content-Type: text/plain${CRLF}${CRLF}Visio for me${CRLF}`)],
-  ['cut off on its way (no closing boundary, a partial last line)', () => cut(message(['Content-Type: multipart/mixed; boundary="open"'], `--open${CRLF}Content-Type: text/plain${CRLF}${CRLF}Visio for me${CRLF}`))],
+  ['cut off on its way (no closing boundary, a partial last line)', () => cutOff(message(['Content-Type: multipart/mixed; boundary="open"'], `--open${CRLF}Content-Type: text/plain${CRLF}${CRLF}Visio for me${CRLF}`))],
   // CI's seed 571686049: the reason quoted the damaged line, NUL and all, and recording the quarantine failed.
   ['a part header whose first byte became a NUL', () => message(['Content-Type: multipart/alternative; boundary="b"'], `--b${CRLF}Content-Type: text/plain${CRLF}\u0000ontent-Transfer-Encoding: quoted-printable${CRLF}${CRLF}approve${CRLF}--b${CRLF}Content-Type: text/html${CRLF}${CRLF}<p>approve</p>${CRLF}--b--${CRLF}`)],
   ['a nested part reusing its parent\'s boundary', () => message(['Content-Type: multipart/mixed; boundary="same"'], `--same${CRLF}Content-Type: multipart/alternative; boundary="same"${CRLF}${CRLF}--same${CRLF}Content-Type: text/plain${CRLF}${CRLF}Visio${CRLF}--same--${CRLF}--same--${CRLF}`)],

@@ -5,7 +5,7 @@ import { sha256 } from '../../src/mail/inbound/pipeline.js';
 import { parseHeaderBlock } from '../../src/mail/inbound/parse.js';
 import { TOKEN_PLACEHOLDER } from '../../src/requests/tokens.js';
 import { exampleRules, startTestApp } from '../helpers/app.js';
-import { buildMail, quoteBelow, type TestMail } from '../helpers/mail.js';
+import { buildMail, cutOff, quoteBelow, type TestMail } from '../helpers/mail.js';
 
 /**
  * A message that arrives damaged or cut off is quarantined unread (nothing in it is acted on).
@@ -18,8 +18,6 @@ const MAILBOX = 'licenses@contoso.example';
 const DAY = 24 * 3600 * 1000;
 const CRLF = '\r\n';
 
-/** Cut off on its way: the last line break is gone (see `isCut`). */
-const cut = (raw: Buffer) => raw.subarray(0, raw.length - CRLF.length);
 
 /** The text part's Content-Transfer-Encoding header loses its first byte to a NUL (CI's seed 571686049). */
 function damagedHeader(raw: Buffer): Buffer {
@@ -63,7 +61,7 @@ describe('an unreadable message', () => {
   });
 
   it('from a decider, cut off after "approve": nothing is decided, the record and the alert name her, and she is asked to send it again', async () => {
-    const raw = cut(await reply({ subject: 'Re: Decision needed: Visio Plan 2 (first try)' }));
+    const raw = cutOff(await reply({ subject: 'Re: Decision needed: Visio Plan 2 (first try)' }));
     const { answers, alerts } = await mailsFor(raw);
     expect(await row(raw)).toMatchObject({ status: 'quarantined', fromAddress: 'dana@contoso.example', subject: 'Re: Decision needed: Visio Plan 2 (first try)' });
     expect(answers).toHaveLength(1);
@@ -78,7 +76,7 @@ describe('an unreadable message', () => {
   });
 
   it('the same message again (re-delivered): recorded once, answered once', async () => {
-    const raw = cut(await reply({ subject: 'Re: Decision needed: Visio Plan 2 (first try)', messageId: '<same@dana.example>' }));
+    const raw = cutOff(await reply({ subject: 'Re: Decision needed: Visio Plan 2 (first try)', messageId: '<same@dana.example>' }));
     const first = await mailsFor(raw);
     expect(first.answers).toHaveLength(0); // Dana was asked a moment ago (the window)
     const before = (await outbox()).length;
@@ -96,7 +94,7 @@ describe('an unreadable message', () => {
   });
 
   it('is answered in the sender\'s language', async () => {
-    const raw = cut(await buildMail({ from: '林美玲 <mei@contoso.example>', to: MAILBOX, subject: 'Visio 授權申請', text: '請幫我申請 Visio' }));
+    const raw = cutOff(await buildMail({ from: '林美玲 <mei@contoso.example>', to: MAILBOX, subject: 'Visio 授權申請', text: '請幫我申請 Visio' }));
     const { answers } = await mailsFor(raw);
     expect(answers).toHaveLength(1);
     expect(answers[0]!.subject).toBe('無法讀取您的郵件「Visio 授權申請」，請重新寄出');
@@ -104,17 +102,17 @@ describe('an unreadable message', () => {
   });
 
   it('without a subject: the answer reads without one', async () => {
-    const { answers } = await mailsFor(cut(await buildMail({ from: 'carol@contoso.example', to: MAILBOX, subject: '', text: 'approve' })));
+    const { answers } = await mailsFor(cutOff(await buildMail({ from: 'carol@contoso.example', to: MAILBOX, subject: '', text: 'approve' })));
     expect(answers.map((m) => m.subject)).toEqual(['We couldn’t read your email — please send it again']);
     expect(answers[0]!.text).toContain('Your email reached us damaged or incomplete');
   });
 
   it('from a stranger, or looking automatic: quarantined and told to the admins only, saying why', async () => {
-    const stranger = await mailsFor(cut(await buildMail({ from: 'someone@fabrikam.example', to: MAILBOX, subject: 'Visio', text: 'Visio please' })));
+    const stranger = await mailsFor(cutOff(await buildMail({ from: 'someone@fabrikam.example', to: MAILBOX, subject: 'Visio', text: 'Visio please' })));
     expect(stranger.answers).toEqual([]);
     expect(stranger.alerts[0]!.text).toContain('From: someone@fabrikam.example');
     expect(stranger.alerts[0]!.text).toContain('not in the directory');
-    const automatic = await mailsFor(cut(await buildMail({ from: 'bob@contoso.example', to: MAILBOX, subject: 'Out of Office: Visio', text: 'Away', headers: { 'Auto-Submitted': 'auto-replied' } })));
+    const automatic = await mailsFor(cutOff(await buildMail({ from: 'bob@contoso.example', to: MAILBOX, subject: 'Out of Office: Visio', text: 'Away', headers: { 'Auto-Submitted': 'auto-replied' } })));
     expect(automatic.answers).toEqual([]);
     expect(automatic.alerts[0]!.text).toMatch(/looks automatic \(Auto-Submitted: auto-replied\): its sender was not told/);
   });
@@ -148,7 +146,7 @@ describe('an unreadable message', () => {
 describe('parseHeaderBlock', () => {
   it('reads the sender, subject and ids of a message whose body is damaged, NUL-free and without text', async () => {
     const raw = await buildMail({ from: 'Rémi Durand <remi@contoso.example>', to: MAILBOX, subject: 'Réponse : licence Visio', text: 'approuver', messageId: '<m1@contoso.example>', headers: { 'X-Note': 'a\u0000b' } });
-    const head = await parseHeaderBlock(cut(raw));
+    const head = await parseHeaderBlock(cutOff(raw));
     expect(head).toMatchObject({ from: 'remi@contoso.example', fromName: 'Rémi Durand', subject: 'Réponse : licence Visio', messageId: '<m1@contoso.example>', text: null, html: null });
     expect(head!.headers.get('x-note')).not.toContain('\u0000');
   });

@@ -1,6 +1,10 @@
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { MailgrantError } from '../../shared/errors.js';
+import { withTimeout } from '../../shared/timeout.js';
 import { damagedText } from './damaged-text.js';
+
+/** What mailparser is asked not to do: links to images, and both conversions (see parseMessage). */
+const READ_OPTIONS = { skipImageLinks: true, skipTextToHtml: true, skipHtmlToText: true } as const;
 
 /** The parts of an inbound message the rest of Mailgrant needs, independent of mailparser. */
 export interface InboundMessage {
@@ -89,7 +93,7 @@ export async function parseMessage(raw: Buffer, timeoutMs = 10_000): Promise<Inb
       // skipHtmlToText: mailparser's HTML-to-text runs synchronously and is superlinear in the
       // nesting depth (2 MB of nested <table><tr><td> held the event loop for minutes, where
       // the timeout cannot fire). extractReply reads the HTML itself, with bounds.
-      return simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, skipHtmlToText: true, maxHtmlLengthToParse: 2 * 1024 * 1024 });
+      return simpleParser(raw, { ...READ_OPTIONS, maxHtmlLengthToParse: 2 * 1024 * 1024 });
     };
     parsed = await Promise.race([read(), timeout]);
   } catch (err) {
@@ -151,18 +155,11 @@ export async function parseHeaderBlock(raw: Buffer, timeoutMs = 2_000): Promise<
   if (ends.length === 0) return null;
   const end = Math.min(...ends);
   if (end === 0) return null;
-  let timer: NodeJS.Timeout | undefined;
+  const block = Buffer.concat([raw.subarray(0, end), Buffer.from('\r\n\r\n')]);
   try {
-    const timeout = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), timeoutMs);
-    });
-    const block = Buffer.concat([raw.subarray(0, end), Buffer.from('\r\n\r\n')]);
-    const parsed = await Promise.race([simpleParser(block, { skipImageLinks: true, skipTextToHtml: true, skipHtmlToText: true }), timeout]);
-    if (parsed === null) return null;
+    const parsed = await withTimeout(simpleParser(block, READ_OPTIONS), timeoutMs, 'reading the header block');
     return { ...inboundMessage(parsed), text: null, html: null };
   } catch {
     return null;
-  } finally {
-    clearTimeout(timer);
   }
 }

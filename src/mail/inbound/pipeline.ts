@@ -107,6 +107,13 @@ function recordable(reason: string): string {
   return reason.replace(/\u0000/g, '\\0');
 }
 
+/** Names the recorded message after what its headers say. */
+function nameAfter(identity: InboundIdentity, msg: InboundMessage): void {
+  identity.messageId = msg.messageId;
+  identity.fromAddress = msg.from;
+  identity.subject = msg.subject.slice(0, 500);
+}
+
 export function sha256(raw: Buffer): string {
   return createHash('sha256').update(raw).digest('hex');
 }
@@ -122,8 +129,8 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
 
   /**
    * `unreadable`: the message was received but could not be read (or, with `limitBytes`, was
-   * too large to), with its header block when that could be; its sender is then asked to send it again (see `answerUnreadable`), and the
-   * admins are told whether they were.
+   * too large to), with its header block when that could be; its sender is then asked to send it
+   * again (see `answerUnreadable`), and the admins are told whether they were.
    */
   async function quarantine(identity: InboundIdentity, reason: string, classification: string, src: InboundSource, raw: Buffer | null, unreadable: { head: InboundMessage | null; limitBytes: number | null } | null = null): Promise<HandleResult> {
     const kept = raw && src.source !== 'imap' && deps.keepQuarantined ? await deps.keepQuarantined(identity.rawHash, raw) : null;
@@ -152,7 +159,7 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
     if (!head?.from) return 'Its sender could not be read from its headers: nobody but the admins was told.';
     const c = classify(head, [deps.domain.rules().organization.mailbox]);
     if (c.kind === 'automatic') return `It looks automatic (${c.reason}): its sender was not told.`;
-    const answer = await answerUnreadable(repos, deps.domain, { from: head.from, subject: head.subject.slice(0, 500), messageId: head.messageId, key: identity.rawHash, limitBytes });
+    const answer = await answerUnreadable(repos, deps.domain, { from: head.from, subject: identity.subject ?? '', messageId: head.messageId, key: identity.rawHash, limitBytes });
     switch (answer) {
       case 'asked-to-resend':
         return 'Its sender was asked to send it again.';
@@ -170,8 +177,9 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
         source: src.source, mailbox: src.mailbox ?? null, uidValidity: src.uidValidity ?? null, uid: src.uid,
         // Never read, so no hash of its bytes: its place in the mailbox names it.
         rawHash: `unread:${src.mailbox}:${src.uidValidity}:${src.uid}`,
-        messageId: head?.messageId ?? null, fromAddress: head?.from ?? null, subject: head ? head.subject.slice(0, 500) : null, receivedAt: deps.domain.clock(),
+        messageId: null, fromAddress: null, subject: null, receivedAt: deps.domain.clock(),
       };
+      if (head) nameAfter(identity, head);
       return quarantine(identity, `${reason} (${src.size} bytes)`, 'too-large', src, null, { head, limitBytes: o.limitBytes });
     },
 
@@ -264,9 +272,7 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
     const log = deps.logger.child({ rawHash: rawHash.slice(0, 16), uid: src.uid ?? undefined });
     try {
       const read = await reader.read(raw);
-      identity.messageId = read.msg.messageId;
-      identity.fromAddress = read.msg.from;
-      identity.subject = read.msg.subject.slice(0, 500);
+      nameAfter(identity, read.msg);
       return { raw, src, identity, log, read, tokens: replyTokens(read.msg), parseError: null };
     } catch (err) {
       if (!(err instanceof MailgrantError && err.code === 'parse_failed')) throw err;
@@ -302,11 +308,7 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
       // Its header block is usually intact (damage and cuts are in the body): it says who sent it,
       // for the record, the admins' alert and a request to send it again.
       const head = await parseHeaderBlock(raw);
-      if (head) {
-        identity.messageId = head.messageId;
-        identity.fromAddress = head.from;
-        identity.subject = head.subject.slice(0, 500);
-      }
+      if (head) nameAfter(identity, head);
       log.warn({ err: p.parseError, from: identity.fromAddress ?? undefined }, 'message could not be parsed; quarantined');
       return quarantine(identity, reason, 'malformed', src, raw, { head, limitBytes: null });
     }
