@@ -55,8 +55,13 @@ export function createInboundRepo(q: Queryable, send: Send = sendNow) {
       return send(finishRow(q, { id, ...outcome }));
     },
 
-    /** Records a failed attempt outside the (rolled back) handling transaction; returns the attempt count. */
-    async recordFailure(m: InboundIdentity, error: string, quarantineAfter: number): Promise<{ attempts: number; quarantined: boolean }> {
+    /**
+     * Records a failed attempt outside the (rolled back) handling transaction; returns the attempt
+     * count and whether the message is now quarantined. `settled`: the message was already done
+     * or quarantined before this attempt (it failed before its claim could say so), and nothing
+     * was recorded.
+     */
+    async recordFailure(m: InboundIdentity, error: string, quarantineAfter: number): Promise<{ attempts: number; quarantined: boolean; settled: 'done' | 'quarantined' | null }> {
       const rows = await q
         .insert(inboundMessages)
         .values({ ...m, status: 'failed', attempts: 1, error, action: 'failed' })
@@ -71,12 +76,16 @@ export function createInboundRepo(q: Queryable, send: Send = sendNow) {
         })
         .returning({ attempts: inboundMessages.attempts, status: inboundMessages.status });
       const row = rows[0];
-      if (!row) return { attempts: 0, quarantined: false };
+      if (!row) {
+        const [prior] = await q.select({ attempts: inboundMessages.attempts, status: inboundMessages.status }).from(inboundMessages).where(eq(inboundMessages.rawHash, m.rawHash));
+        const settled = prior?.status === 'done' || prior?.status === 'quarantined' ? prior.status : null;
+        return { attempts: prior?.attempts ?? 0, quarantined: settled === 'quarantined', settled };
+      }
       if (row.attempts >= quarantineAfter && row.status !== 'quarantined') {
         await q.update(inboundMessages).set({ status: 'quarantined' }).where(eq(inboundMessages.rawHash, m.rawHash));
-        return { attempts: row.attempts, quarantined: true };
+        return { attempts: row.attempts, quarantined: true, settled: null };
       }
-      return { attempts: row.attempts, quarantined: row.status === 'quarantined' };
+      return { attempts: row.attempts, quarantined: row.status === 'quarantined', settled: null };
     },
 
     /**

@@ -92,9 +92,15 @@ export interface PipelineDeps {
  */
 function describeFailure(err: unknown): string {
   if (err instanceof MailgrantError) return recordable(err.message);
-  let e = err as Error;
-  while (e instanceof DrizzleQueryError && e.cause instanceof Error) e = e.cause;
+  const e = databaseCause(err) as Error;
   return recordable(`${e.name}: ${e.message}`);
+}
+
+/** The database's own error inside drizzle's wrapping (see `describeFailure`). */
+function databaseCause(err: unknown): unknown {
+  let e = err;
+  while (e instanceof DrizzleQueryError && e.cause instanceof Error) e = e.cause;
+  return e;
 }
 
 /**
@@ -105,6 +111,16 @@ function describeFailure(err: unknown): string {
  */
 function recordable(reason: string): string {
   return reason.replace(/\u0000/g, '\\0');
+}
+
+/**
+ * Why the database refused a statement for the data in it (SQLSTATE class 22, a data exception
+ * such as a character it cannot store, or 54, a limit such as an index entry too large), in one
+ * line; null for any other failure (the database unreachable, a bug), which is not the data's.
+ */
+export function refusedData(err: unknown): string | null {
+  const { code, message } = (databaseCause(err) ?? {}) as { code?: unknown; message?: unknown };
+  return typeof code === 'string' && /^(22|54)[0-9A-Z]{3}$/.test(code) ? `${code}: ${String(message ?? '')}` : null;
 }
 
 /** Names the recorded message after what its headers say. */
@@ -134,24 +150,45 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
    */
   async function quarantine(identity: InboundIdentity, reason: string, classification: string, src: InboundSource, raw: Buffer | null, unreadable: { head: InboundMessage | null; limitBytes: number | null } | null = null): Promise<HandleResult> {
     const kept = raw && src.source !== 'imap' && deps.keepQuarantined ? await deps.keepQuarantined(identity.rawHash, raw) : null;
-    const recorded = await deps.store.transaction(async (repos) => {
-      if (!(await repos.inbound.quarantine(identity, reason, classification, deps.domain.clock()))) return false;
-      const sender = unreadable ? await tellSender(repos, identity, unreadable.head, unreadable.limitBytes) : null;
-      await alertAdmins(repos, deps.domain, {
-        title: 'A message was quarantined',
-        lines: [
-          `Reason: ${reason}`,
-          `From: ${identity.fromAddress ?? 'unknown'}`,
-          `Subject: ${identity.subject ?? ''}`,
-          src.source === 'imap' ? `It was moved to the quarantine mailbox.` : `A copy is kept at ${kept ?? '(not kept)'}.`,
-          ...(sender ? [sender] : []),
-        ],
-        dedupeKey: `quarantine:${identity.rawHash}`,
-      });
-      return true;
-    });
+    const recorded = await recordSafely(identity, reason, (named, why, bare) =>
+      deps.store.transaction(async (repos) => {
+        if (!(await repos.inbound.quarantine(named, why, classification, deps.domain.clock()))) return false;
+        const sender = !unreadable ? null : bare ? 'Its sender was not told: the database refused its headers.' : await tellSender(repos, named, unreadable.head, unreadable.limitBytes);
+        await alertAdmins(repos, deps.domain, {
+          title: 'A message was quarantined',
+          lines: [
+            `Reason: ${why}`,
+            `From: ${named.fromAddress ?? 'unknown'}`,
+            `Subject: ${named.subject ?? ''}`,
+            src.source === 'imap' ? `It was moved to the quarantine mailbox.` : `A copy is kept at ${kept ?? '(not kept)'}.`,
+            ...(sender ? [sender] : []),
+          ],
+          dedupeKey: `quarantine:${named.rawHash}`,
+        });
+        return true;
+      }),
+    );
     if (recorded) deps.onOutbox();
     return { status: 'quarantined', classification, action: 'quarantined', requestId: null, error: reason };
+  }
+
+  /**
+   * Records what became of a message (`write`, given the message's identity and the reason).
+   * What its headers put in a record (sender, subject, Message-ID) comes from whoever sent it:
+   * should the database refuse the record for its data, the message would fail the same way on
+   * every attempt and hold up its batch for good. So it is recorded again without them, with a
+   * reason that says so. Any other failure is thrown: the message is tried again later.
+   */
+  async function recordSafely<T>(identity: InboundIdentity, reason: string, write: (named: InboundIdentity, why: string, bare: boolean) => Promise<T>): Promise<T> {
+    try {
+      return await write(identity, reason, false);
+    } catch (err) {
+      const refused = refusedData(err);
+      if (!refused) throw err;
+      deps.logger.error({ err, rawHash: identity.rawHash.slice(0, 16) }, 'the database refused what a message\'s headers put in its record; recording it without them');
+      const bare: InboundIdentity = { ...identity, messageId: null, fromAddress: null, subject: null };
+      return write(bare, recordable(`${reason} (recorded without its sender, subject and Message-ID, which the database refused: ${refused})`), true);
+    }
   }
 
   /** Asks the sender of an unreadable message to send it again, when that is safe; says what was done, for the admins. */
@@ -339,22 +376,27 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
       const error = describeFailure(err);
       log.error({ err, messageId: msg.messageId }, 'handling an inbound message failed');
       try {
-        const f = await deps.store.repos.inbound.recordFailure(identity, error, quarantineAfter);
+        const f = await recordSafely(identity, error, (named, why) => deps.store.repos.inbound.recordFailure(named, why, quarantineAfter));
+        // Handled or quarantined before (this attempt failed ahead of the claim that says so):
+        // where it went then, as a copy would.
+        if (f.settled) return { status: f.settled === 'done' ? 'duplicate' : 'quarantined', error };
         if (f.quarantined && src.source !== 'imap') await deps.keepQuarantined?.(rawHash, raw);
         if (f.quarantined) {
-          await deps.store.transaction((repos) =>
-            alertAdmins(repos, deps.domain, {
-              title: 'A message could not be handled and was quarantined',
-              lines: [
-                `From: ${identity.fromAddress ?? 'unknown'}`,
-                `Subject: ${identity.subject ?? ''}`,
-                `Message-ID: ${identity.messageId ?? 'none'}`,
-                `Attempts: ${f.attempts}`,
-                `Last error: ${error}`,
-                src.source === 'imap' ? `It was moved to the quarantine mailbox.` : `The sender was asked to try again later.`,
-              ],
-              dedupeKey: `quarantine:${rawHash}`,
-            }),
+          await recordSafely(identity, error, (named, why) =>
+            deps.store.transaction((repos) =>
+              alertAdmins(repos, deps.domain, {
+                title: 'A message could not be handled and was quarantined',
+                lines: [
+                  `From: ${named.fromAddress ?? 'unknown'}`,
+                  `Subject: ${named.subject ?? ''}`,
+                  `Message-ID: ${named.messageId ?? 'none'}`,
+                  `Attempts: ${f.attempts}`,
+                  `Last error: ${why}`,
+                  src.source === 'imap' ? `It was moved to the quarantine mailbox.` : `The sender was asked to try again later.`,
+                ],
+                dedupeKey: `quarantine:${rawHash}`,
+              }),
+            ),
           );
           deps.onOutbox();
           log.error({ attempts: f.attempts, messageId: identity.messageId }, 'message quarantined after repeated failures; admins told');
