@@ -38,8 +38,19 @@ export function distIsFresh(): boolean {
   return readdirSync(src, { recursive: true, encoding: 'utf8' }).every((f) => statSync(path.join(src, f)).mtimeMs <= built);
 }
 
+/**
+ * The node flags of `npm start` (package.json), so that the benchmark runs the daemon as users
+ * do (the same V8 settings), whichever runner it uses.
+ */
+export function startFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const m = /^node((?: --[^\s]+)*) dist\/cli\/index\.js start$/.exec(pkg.scripts.start ?? '');
+  if (!m) throw new Error(`package.json's start script is not "node [--flags] dist/cli/index.js start": ${pkg.scripts.start}`);
+  return m[1]!.split(' ').filter(Boolean);
+}
+
 export function commandFor(runner: Runner, cpuProfileDir: string | null): string[] {
-  const prof = cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir] : [];
+  const prof = [...startFlags(), ...(cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir] : [])];
   prof.push(...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean));
   if (runner === 'dist') {
     const entry = path.join(REPO_ROOT, 'dist/cli/index.js');

@@ -156,3 +156,50 @@ export function memoryOf(pid: number): { rssMb: number; hwmMb: number } | null {
     return null;
   }
 }
+
+/** Per thread of one process: CPU ticks so far, and when the thread started (ticks since boot). */
+export type ThreadTicks = Map<number, { ticks: number; started: number }>;
+
+export function threadTicks(pid: number): ThreadTicks {
+  const out: ThreadTicks = new Map();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out; // exited
+  }
+  for (const tid of tids) {
+    try {
+      const text = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      // After "(comm)": field 12/13 utime/stime, field 20 starttime (see readStat).
+      out.set(Number(tid), { ticks: Number(f[11]) + Number(f[12]), started: Number(f[19]) });
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU seconds of one Node process's threads between two snapshots, in three parts: the main
+ * JavaScript thread; the threads Node starts with the process (V8's platform threads, which run
+ * garbage collection and compilation beside the main thread, and libuv's); and threads started
+ * later (worker threads: Mailgrant's parse worker). Which is which is told by start time: a
+ * thread started within 0.2 s of the process is one of Node's own.
+ */
+export function threadCpuSeconds(pid: number, a: ThreadTicks, b: ThreadTicks): { main: number; node_helpers: number; workers: number; each: { tid: number; started_after_s: number; seconds: number }[] } {
+  const tck = ticksPerSecond();
+  const processStart = b.get(pid)?.started ?? a.get(pid)?.started ?? 0;
+  const out = { main: 0, node_helpers: 0, workers: 0, each: [] as { tid: number; started_after_s: number; seconds: number }[] };
+  for (const [tid, t] of b) {
+    const s = (t.ticks - (a.get(tid)?.ticks ?? 0)) / tck;
+    const after = (t.started - processStart) / tck;
+    if (tid === pid) out.main += s;
+    else if (after <= 0.2) out.node_helpers += s;
+    else out.workers += s;
+    out.each.push({ tid, started_after_s: after, seconds: s });
+  }
+  out.each.sort((x, y) => y.seconds - x.seconds);
+  return out;
+}

@@ -98,7 +98,7 @@ const cpuLine = (cpu: Cpu) => Object.entries(cpu).filter(([k]) => k !== 'wall').
 export function summary(d: {
   imap_latency_breakdown_ms: { pickupMs: number; transactionMs: number; dispatchMs: number };
   smtp_intake_latency_breakdown_ms: { pickupMs: number; transactionMs: number; dispatchMs: number; ack: number };
-  backlog: { cpu_seconds: Cpu; db: { transactionShare: number; avgTransactionMs: number } };
+  backlog: { cpu_seconds: Cpu; mailgrant_thread_cpu_seconds: { main: number; node_helpers: number; workers: number; each: { tid: number; started_after_s: number; seconds: number }[] }; db: { transactionShare: number; avgTransactionMs: number } };
   raw: { cpu_seconds: Cpu };
   machine: { cores: number; cpu_model: string; memory_gb: number; load_average_at_start: number[]; load_average_at_end: number[] };
 }): string {
@@ -112,6 +112,8 @@ export function summary(d: {
     `SMTP intake latency (median): 250 after ${round(s.ack)} ms; pickup ${round(s.pickupMs)} ms, transaction ${round(s.transactionMs)} ms, dispatch ${round(s.dispatchMs)} ms`,
     `Backlog CPU seconds over ${round(cpu.wall ?? NaN)} s wall: ${cpuLine(cpu)}; ` +
       `handling transactions took ${round(d.backlog.db.transactionShare * 100)} % of the wall time summed over the concurrent transactions (avg ${round(d.backlog.db.avgTransactionMs)} ms each)`,
+    `Mailgrant's CPU seconds by thread: main ${round(d.backlog.mailgrant_thread_cpu_seconds.main)}, worker threads (parsing) ${round(d.backlog.mailgrant_thread_cpu_seconds.workers)}, ` +
+      `Node's own threads (V8's garbage collection and compiler, libuv) ${round(d.backlog.mailgrant_thread_cpu_seconds.node_helpers)}`,
     `Raw baseline CPU seconds over ${round(d.raw.cpu_seconds.wall ?? NaN)} s wall: ${cpuLine(d.raw.cpu_seconds)}`,
     `Machine: ${m.cores} cores (${m.cpu_model}), ${m.memory_gb} GB; load average ${m.load_average_at_start[0]} at start, ${m.load_average_at_end[0]} at the end; ` +
       `other processes used ${round(otherShare * 100)} % of the machine during the backlog`,

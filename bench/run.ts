@@ -272,7 +272,7 @@ async function main(): Promise<number> {
     smtp_intake_latency_breakdown_ms: { ...smtpBreakdown, ack: median(smtpSamples.map((s) => s.ackMs ?? NaN)) },
     imap_latency_ms_p90: percentile(imapSamples.map((s) => s.latencyMs), 90),
     smtp_intake_latency_ms_p90: percentile(smtpSamples.map((s) => s.latencyMs), 90),
-    backlog: { startup_ms: backlog.startupMs, rss_at_ready_mb: backlog.rssAtReadyMb, rss_peak_drain_mb: backlog.rssPeakDrainMb, rss_timeline_mb: backlog.rssTimeline, all_mail_seconds: backlog.allMailSeconds, rss_samples: backlog.rssSamples, cpu_seconds: backlog.cpu, db: backlog.db },
+    backlog: { startup_ms: backlog.startupMs, rss_at_ready_mb: backlog.rssAtReadyMb, rss_peak_drain_mb: backlog.rssPeakDrainMb, rss_timeline_mb: backlog.rssTimeline, all_mail_seconds: backlog.allMailSeconds, rss_samples: backlog.rssSamples, cpu_seconds: backlog.cpu, mailgrant_thread_cpu_seconds: backlog.threads, db: backlog.db },
     raw: { seconds: raw.seconds, smtp_connections: config.smtpConnections, cpu_seconds: raw.cpu },
     render_mjml_per_mail_per_s: render.mjmlPerMailPerS,
     extract_adversarial: { repeats: config.extractRepeats, slowest: extraction.worstCase, median_cpu_ms: extraction.cases },

@@ -7,7 +7,7 @@ import { and, eq, gte, sql } from 'drizzle-orm';
 import type { Database } from '../../src/db/client.js';
 import { inboundMessages } from '../../src/db/schema/index.js';
 import type { MailgrantProcess } from '../mailgrant.js';
-import { cpuSeconds, cpuSnapshot, serverGroups } from '../proc.js';
+import { cpuSeconds, cpuSnapshot, serverGroups, threadCpuSeconds, threadTicks } from '../proc.js';
 import type { BenchSink } from '../sink.js';
 import { log, now } from '../util.js';
 
@@ -26,6 +26,8 @@ export interface BacklogResult {
   rssTimeline: [number, number][];
   rssSamples: number;
   cpu: Record<string, number>;
+  /** Mailgrant's CPU seconds by thread (bench/proc.ts, `threadCpuSeconds`). */
+  threads: { main: number; node_helpers: number; workers: number; each: { tid: number; started_after_s: number; seconds: number }[] };
   db: { avgTransactionMs: number; transactionShare: number; firstTransactionAfterMs: number; lastTransactionEndToLastOutcomeMs: number };
 }
 
@@ -90,6 +92,7 @@ export async function runBacklog(o: {
     ready = true;
     const groups = serverGroups();
     const cpu0 = cpuSnapshot(groups);
+    const threads0 = threadTicks(mg.pid);
     log(`  Mailgrant (pid ${mg.pid}) connected after ${(tReady - t0).toFixed(0)} ms; draining ${n} replies`);
     await new Promise<void>((resolve, reject) => {
       const watchdog = setInterval(() => {
@@ -110,6 +113,7 @@ export async function runBacklog(o: {
     });
     sampleRss();
     const cpu = cpuSeconds(cpu0, cpuSnapshot(groups));
+    const threads = threadCpuSeconds(mg.pid, threads0, threadTicks(mg.pid));
     const seconds = (lastOutcomeAt - tReady) / 1000;
     const errors = mg.errorLines();
     if (errors.length > 0) log(`  WARNING: Mailgrant logged ${errors.length} error line(s) during the backlog; first: ${errors[0]!.slice(0, 300)}`);
@@ -124,6 +128,7 @@ export async function runBacklog(o: {
       rssTimeline,
       rssSamples,
       cpu,
+      threads,
       db: await transactionStats(o.db, wallStart, tReady, t0, lastOutcomeAt),
     };
   } finally {
