@@ -140,6 +140,7 @@ export async function createApp(o: AppOptions): Promise<App> {
     logger,
     runs: store.repos.jobRuns,
     instanceId: liveness.instanceId,
+    isAlive: (id) => liveness.isAlive(id),
     clock,
   });
 

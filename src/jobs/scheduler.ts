@@ -49,7 +49,20 @@ export function lastFiring(task: Pick<ScheduledTask, 'match' | 'getPattern'>, no
  * never delete anything past the retention time. The same unique key makes this a no-op when
  * the firing was run.
  */
-export function createScheduler(o: { jobs: readonly Job[]; logger: Logger; runs: JobRunsRepo; instanceId: string; clock?: () => Date }): Scheduler {
+export function createScheduler(o: {
+  jobs: readonly Job[];
+  logger: Logger;
+  runs: JobRunsRepo;
+  instanceId: string;
+  /**
+   * Whether the instance of that id is still running. With it, a run that another instance
+   * claimed and never finished (it died in the middle, or the job failed and the daemon was
+   * restarted) is taken over when that instance is gone; without it, such a run waits for the
+   * next firing.
+   */
+  isAlive?: (instanceId: string) => Promise<boolean>;
+  clock?: () => Date;
+}): Scheduler {
   const clock = o.clock ?? (() => new Date());
   for (const j of o.jobs) {
     if (!cron.validate(j.schedule)) throw new MailgrantError('config_invalid', `The schedule "${j.schedule}" of the ${j.name} job is not a cron expression.`);
@@ -61,11 +74,27 @@ export function createScheduler(o: { jobs: readonly Job[]; logger: Logger; runs:
   async function runOnce(name: string, at: Date): Promise<'ran' | 'taken'> {
     const job = byName.get(name);
     if (!job) throw new MailgrantError('not_found', `No job named ${name}.`);
-    const runId = await o.runs.claim(job.name, periodOf(at), o.instanceId, clock());
+    const period = periodOf(at);
+    const runId = (await o.runs.claim(job.name, period, o.instanceId, clock())) ?? (await takeOverAbandoned(job.name, period));
     if (runId === null) return 'taken';
     const result = (await job.run()) ?? {};
     await o.runs.finish(runId, clock(), result);
     return 'ran';
+  }
+
+  /**
+   * The run of a period that an instance claimed and left unfinished when it stopped: a crash in
+   * the middle of retention would otherwise count as done until the next firing. Jobs are written
+   * to be run again (retention deletes what is past its time). Not the runs of this instance: a
+   * job that failed here runs again at its next firing, not in a loop.
+   */
+  async function takeOverAbandoned(job: string, period: string): Promise<number | null> {
+    if (!o.isAlive) return null;
+    const held = await o.runs.find(job, period);
+    if (!held || held.finishedAt || held.instance === o.instanceId || (await o.isAlive(held.instance))) return null;
+    if (!(await o.runs.takeOver(held.id, held.instance, o.instanceId, clock()))) return null;
+    o.logger.warn({ job, period, abandonedBy: held.instance }, 'taking over a scheduled run that a stopped instance left unfinished');
+    return held.id;
   }
 
   function fire(j: Job, at: Date, catchUp: boolean): void {

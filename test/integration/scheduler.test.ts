@@ -87,3 +87,79 @@ describe('a scheduler that starts after a missed firing', () => {
     expect((await jobRuns()).map((r) => r.period).sort()).toEqual([periodOf(local(11, 21, 3, 17)), periodOf(local(11, 22, 3, 17))]);
   });
 });
+
+describe('a run left unfinished by an instance that stopped', () => {
+  let app: Awaited<ReturnType<typeof startTestApp>>;
+  const schedulers: Scheduler[] = [];
+  let runs = 0;
+  let failNext = false;
+
+  /** A scheduler as instance `instanceId` at `now`, to which the instances in `alive` are running. */
+  const start = (now: Date, instanceId: string, alive: readonly string[]) => {
+    const s = createScheduler({
+      jobs: [{
+        name: 'nightly', schedule: '17 3 * * *', run: async () => {
+          runs++;
+          if (failNext) {
+            failNext = false;
+            throw new Error('the job failed');
+          }
+        },
+      }],
+      logger: memoryLogger().logger,
+      runs: app.store.repos.jobRuns,
+      instanceId,
+      isAlive: async (id) => alive.includes(id),
+      clock: () => now,
+    });
+    schedulers.push(s);
+    s.start();
+    return s;
+  };
+  const runOf = async (period: string) =>
+    (await app.db.db.select().from(schema.jobRuns)).filter((r) => r.period === period).map((r) => ({ instance: r.instance, done: r.finishedAt !== null }));
+
+  beforeAll(async () => {
+    app = await startTestApp({ databaseUrl: null });
+  });
+  afterAll(async () => {
+    for (const s of schedulers) await s.stop();
+    await app?.cleanup();
+  });
+
+  it('is taken over and run by an instance that starts once the other is gone, and only then, and once', async () => {
+    const period = periodOf(local(11, 21, 3, 17));
+    // Instance "a" claimed the night's run and died in the middle of it.
+    expect(await app.store.repos.jobRuns.claim('nightly', period, 'a', local(11, 21, 3, 17))).not.toBeNull();
+    runs = 0;
+    // While "a" still runs (a long retention), nobody else starts the same run.
+    await start(local(11, 21, 3, 20), 'b', ['a', 'b']).stop();
+    expect(runs).toBe(0);
+    expect(await runOf(period)).toEqual([{ instance: 'a', done: false }]);
+    // "a" is gone: "b" and "c" start together; one of them takes the run over and runs it.
+    await Promise.all([start(local(11, 21, 10, 0), 'b', ['b', 'c']).stop(), start(local(11, 21, 10, 0), 'c', ['b', 'c']).stop()]);
+    expect(runs).toBe(1);
+    const [row] = await runOf(period);
+    expect(row!.done).toBe(true);
+    expect(['b', 'c']).toContain(row!.instance);
+    // Finished: a later start finds it done.
+    await start(local(11, 21, 11, 0), 'd', ['d']).stop();
+    expect(runs).toBe(1);
+  });
+
+  it('its own failed run is not run again in a loop by the same instance, but by the next one after a restart', async () => {
+    const period = periodOf(local(11, 22, 3, 17));
+    runs = 0;
+    failNext = true;
+    await start(local(11, 22, 4, 0), 'e', ['e']).stop();
+    expect(runs).toBe(1);
+    expect(await runOf(period)).toEqual([{ instance: 'e', done: false }]);
+    // The same instance starting its scheduler again: the run is its own, it waits.
+    await start(local(11, 22, 5, 0), 'e', ['e']).stop();
+    expect(runs).toBe(1);
+    // A restart is a new instance: "e" is gone, the run is taken over.
+    await start(local(11, 22, 6, 0), 'f', ['f']).stop();
+    expect(runs).toBe(2);
+    expect(await runOf(period)).toEqual([{ instance: 'f', done: true }]);
+  });
+});

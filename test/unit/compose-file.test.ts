@@ -83,13 +83,15 @@ describe('docker-compose.yml', () => {
 });
 
 describe('Dockerfile', () => {
-  it('copies files that exist and starts the same entry point as the package bin', () => {
+  it('copies files that exist and starts the daemon as `npm start` does: the package bin, with the same node flags', () => {
     const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
     const sources = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/));
     expect(sources.length).toBeGreaterThan(3);
     for (const s of sources) expect(existsSync(path.join(ROOT, s)), `COPY ${s}`).toBe(true);
-    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
-    expect(dockerfile).toContain(`CMD ["node", "${pkg.bin.mailgrant}", "start"]`);
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
+    const words = pkg.scripts.start!.split(' ');
+    expect(words.slice(-2)).toEqual([pkg.bin.mailgrant, 'start']);
+    expect(dockerfile).toContain(`CMD [${words.map((w) => JSON.stringify(w)).join(', ')}]`);
     // The image reads its templates and migrations from next to dist/, as the code expects.
     expect(dockerfile).toMatch(/^COPY templates templates$/m);
     expect(dockerfile).toMatch(/^COPY drizzle drizzle$/m);
