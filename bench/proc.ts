@@ -16,6 +16,8 @@ interface ProcStat {
   pgrp: number;
   /** utime + stime in clock ticks. */
   ticks: number;
+  /** When it started, in clock ticks since boot. */
+  started: number;
 }
 
 let clkTck = 0;
@@ -30,14 +32,16 @@ function ticksPerSecond(): number {
   return clkTck;
 }
 
-function readStat(pid: number): ProcStat | null {
+/** A process's stat, or a thread's (`/proc/PID/task/TID/stat`: the same fields). */
+function readStat(pid: number, file = `/proc/${pid}/stat`): ProcStat | null {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const text = readFileSync(file, 'utf8');
     const close = text.lastIndexOf(')');
     const comm = text.slice(text.indexOf('(') + 1, close);
     // Fields after "(comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+    // cutime cstime priority nice num_threads itrealvalue starttime
     const f = text.slice(close + 2).split(' ');
-    return { pid, comm, ppid: Number(f[1]), pgrp: Number(f[2]), ticks: Number(f[11]) + Number(f[12]) };
+    return { pid, comm, ppid: Number(f[1]), pgrp: Number(f[2]), ticks: Number(f[11]) + Number(f[12]), started: Number(f[19]) };
   } catch {
     return null; // exited meanwhile
   }
@@ -169,16 +173,18 @@ export function threadTicks(pid: number): ThreadTicks {
     return out; // exited
   }
   for (const tid of tids) {
-    try {
-      const text = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      // After "(comm)": field 12/13 utime/stime, field 20 starttime (see readStat).
-      out.set(Number(tid), { ticks: Number(f[11]) + Number(f[12]), started: Number(f[19]) });
-    } catch {
-      // the thread ended meanwhile
-    }
+    const s = readStat(Number(tid), `/proc/${pid}/task/${tid}/stat`);
+    if (s) out.set(s.pid, { ticks: s.ticks, started: s.started });
   }
   return out;
+}
+
+/** Mailgrant's CPU seconds by thread (see `threadCpuSeconds`), each thread listed. */
+export interface ThreadCpu {
+  main: number;
+  node_helpers: number;
+  workers: number;
+  each: { tid: number; started_after_s: number; seconds: number }[];
 }
 
 /**
@@ -188,10 +194,10 @@ export function threadTicks(pid: number): ThreadTicks {
  * later (worker threads: Mailgrant's parse worker). Which is which is told by start time: a
  * thread started within 0.2 s of the process is one of Node's own.
  */
-export function threadCpuSeconds(pid: number, a: ThreadTicks, b: ThreadTicks): { main: number; node_helpers: number; workers: number; each: { tid: number; started_after_s: number; seconds: number }[] } {
+export function threadCpuSeconds(pid: number, a: ThreadTicks, b: ThreadTicks): ThreadCpu {
   const tck = ticksPerSecond();
   const processStart = b.get(pid)?.started ?? a.get(pid)?.started ?? 0;
-  const out = { main: 0, node_helpers: 0, workers: 0, each: [] as { tid: number; started_after_s: number; seconds: number }[] };
+  const out: ThreadCpu = { main: 0, node_helpers: 0, workers: 0, each: [] };
   for (const [tid, t] of b) {
     const s = (t.ticks - (a.get(tid)?.ticks ?? 0)) / tck;
     const after = (t.started - processStart) / tck;

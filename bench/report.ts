@@ -1,6 +1,7 @@
 /** The figures: targets with PASS/FAIL, the table printed at the end, and bench/results.json. */
 import { writeFileSync } from 'node:fs';
 import { round } from './util.js';
+import type { ThreadCpu } from './proc.js';
 
 export interface Figures {
   imap_latency_ms: { p50: number; p99: number };
@@ -98,7 +99,7 @@ const cpuLine = (cpu: Cpu) => Object.entries(cpu).filter(([k]) => k !== 'wall').
 export function summary(d: {
   imap_latency_breakdown_ms: { pickupMs: number; transactionMs: number; dispatchMs: number };
   smtp_intake_latency_breakdown_ms: { pickupMs: number; transactionMs: number; dispatchMs: number; ack: number };
-  backlog: { cpu_seconds: Cpu; mailgrant_thread_cpu_seconds: { main: number; node_helpers: number; workers: number; each: { tid: number; started_after_s: number; seconds: number }[] }; db: { transactionShare: number; avgTransactionMs: number } };
+  backlog: { cpu_seconds: Cpu; mailgrant_thread_cpu_seconds: ThreadCpu; db: { transactionShare: number; avgTransactionMs: number } };
   raw: { cpu_seconds: Cpu };
   machine: { cores: number; cpu_model: string; memory_gb: number; load_average_at_start: number[]; load_average_at_end: number[] };
 }): string {

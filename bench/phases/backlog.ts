@@ -7,7 +7,7 @@ import { and, eq, gte, sql } from 'drizzle-orm';
 import type { Database } from '../../src/db/client.js';
 import { inboundMessages } from '../../src/db/schema/index.js';
 import type { MailgrantProcess } from '../mailgrant.js';
-import { cpuSeconds, cpuSnapshot, serverGroups, threadCpuSeconds, threadTicks } from '../proc.js';
+import { cpuSeconds, cpuSnapshot, serverGroups, threadCpuSeconds, threadTicks, type ThreadCpu } from '../proc.js';
 import type { BenchSink } from '../sink.js';
 import { log, now } from '../util.js';
 
@@ -27,7 +27,7 @@ export interface BacklogResult {
   rssSamples: number;
   cpu: Record<string, number>;
   /** Mailgrant's CPU seconds by thread (bench/proc.ts, `threadCpuSeconds`). */
-  threads: { main: number; node_helpers: number; workers: number; each: { tid: number; started_after_s: number; seconds: number }[] };
+  threads: ThreadCpu;
   db: { avgTransactionMs: number; transactionShare: number; firstTransactionAfterMs: number; lastTransactionEndToLastOutcomeMs: number };
 }
 

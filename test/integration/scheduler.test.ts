@@ -34,25 +34,14 @@ describe('lastFiring', () => {
   });
 });
 
-describe('a scheduler that starts after a missed firing', () => {
+/**
+ * In the describe block that calls it: a database of its own, and a way to start schedulers of
+ * a nightly job (03:17) on it as instance `instanceId` at `now`, all stopped at the end. With
+ * `alive`, the instances that are running (for taking over abandoned runs).
+ */
+function nightlyJob(run: () => Promise<void>) {
   let app: Awaited<ReturnType<typeof startTestApp>>;
   const schedulers: Scheduler[] = [];
-  let runs = 0;
-
-  const start = (now: Date, instanceId: string) => {
-    const s = createScheduler({
-      jobs: [{ name: 'nightly', schedule: '17 3 * * *', run: async () => void runs++ }],
-      logger: memoryLogger().logger,
-      runs: app.store.repos.jobRuns,
-      instanceId,
-      clock: () => now,
-    });
-    schedulers.push(s);
-    s.start();
-    return s;
-  };
-  const jobRuns = () => app.db.db.select().from(schema.jobRuns);
-
   beforeAll(async () => {
     app = await startTestApp({ databaseUrl: null });
   });
@@ -60,6 +49,29 @@ describe('a scheduler that starts after a missed firing', () => {
     for (const s of schedulers) await s.stop();
     await app?.cleanup();
   });
+  return {
+    app: () => app,
+    start(now: Date, instanceId: string, alive?: readonly string[]) {
+      const s = createScheduler({
+        jobs: [{ name: 'nightly', schedule: '17 3 * * *', run }],
+        logger: memoryLogger().logger,
+        runs: app.store.repos.jobRuns,
+        instanceId,
+        ...(alive ? { isAlive: async (id: string) => alive.includes(id) } : {}),
+        clock: () => now,
+      });
+      schedulers.push(s);
+      s.start();
+      return s;
+    },
+  };
+}
+
+describe('a scheduler that starts after a missed firing', () => {
+  let runs = 0;
+  const nightly = nightlyJob(async () => void runs++);
+  const start = (now: Date, instanceId: string) => nightly.start(now, instanceId);
+  const jobRuns = () => nightly.app().db.db.select().from(schema.jobRuns);
 
   it('runs it at start, once across instances, and not again at the next start', async () => {
     const now = local(11, 21, 10, 0);
@@ -89,48 +101,23 @@ describe('a scheduler that starts after a missed firing', () => {
 });
 
 describe('a run left unfinished by an instance that stopped', () => {
-  let app: Awaited<ReturnType<typeof startTestApp>>;
-  const schedulers: Scheduler[] = [];
   let runs = 0;
   let failNext = false;
-
-  /** A scheduler as instance `instanceId` at `now`, to which the instances in `alive` are running. */
-  const start = (now: Date, instanceId: string, alive: readonly string[]) => {
-    const s = createScheduler({
-      jobs: [{
-        name: 'nightly', schedule: '17 3 * * *', run: async () => {
-          runs++;
-          if (failNext) {
-            failNext = false;
-            throw new Error('the job failed');
-          }
-        },
-      }],
-      logger: memoryLogger().logger,
-      runs: app.store.repos.jobRuns,
-      instanceId,
-      isAlive: async (id) => alive.includes(id),
-      clock: () => now,
-    });
-    schedulers.push(s);
-    s.start();
-    return s;
-  };
+  const nightly = nightlyJob(async () => {
+    runs++;
+    if (failNext) {
+      failNext = false;
+      throw new Error('the job failed');
+    }
+  });
+  const start = nightly.start;
   const runOf = async (period: string) =>
-    (await app.db.db.select().from(schema.jobRuns)).filter((r) => r.period === period).map((r) => ({ instance: r.instance, done: r.finishedAt !== null }));
-
-  beforeAll(async () => {
-    app = await startTestApp({ databaseUrl: null });
-  });
-  afterAll(async () => {
-    for (const s of schedulers) await s.stop();
-    await app?.cleanup();
-  });
+    (await nightly.app().db.db.select().from(schema.jobRuns)).filter((r) => r.period === period).map((r) => ({ instance: r.instance, done: r.finishedAt !== null }));
 
   it('is taken over and run by an instance that starts once the other is gone, and only then, and once', async () => {
     const period = periodOf(local(11, 21, 3, 17));
     // Instance "a" claimed the night's run and died in the middle of it.
-    expect(await app.store.repos.jobRuns.claim('nightly', period, 'a', local(11, 21, 3, 17))).not.toBeNull();
+    expect(await nightly.app().store.repos.jobRuns.claim('nightly', period, 'a', local(11, 21, 3, 17))).not.toBeNull();
     runs = 0;
     // While "a" still runs (a long retention), nobody else starts the same run.
     await start(local(11, 21, 3, 20), 'b', ['a', 'b']).stop();

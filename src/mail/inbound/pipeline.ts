@@ -150,7 +150,7 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
    */
   async function quarantine(identity: InboundIdentity, reason: string, classification: string, src: InboundSource, raw: Buffer | null, unreadable: { head: InboundMessage | null; limitBytes: number | null } | null = null): Promise<HandleResult> {
     const kept = raw && src.source !== 'imap' && deps.keepQuarantined ? await deps.keepQuarantined(identity.rawHash, raw) : null;
-    const recorded = await recordSafely(identity, reason, (named, why, bare) =>
+    const { result: recorded } = await recordSafely(identity, reason, (named, why, bare) =>
       deps.store.transaction(async (repos) => {
         if (!(await repos.inbound.quarantine(named, why, classification, deps.domain.clock()))) return false;
         const sender = !unreadable ? null : bare ? 'Its sender was not told: the database refused its headers.' : await tellSender(repos, named, unreadable.head, unreadable.limitBytes);
@@ -177,17 +177,20 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
    * What its headers put in a record (sender, subject, Message-ID) comes from whoever sent it:
    * should the database refuse the record for its data, the message would fail the same way on
    * every attempt and hold up its batch for good. So it is recorded again without them, with a
-   * reason that says so. Any other failure is thrown: the message is tried again later.
+   * reason that says so. Any other failure is thrown: the message is tried again later. Returns
+   * what `write` returned, with the identity and reason it was recorded under, for whatever else
+   * names the message (an alert): the database takes those.
    */
-  async function recordSafely<T>(identity: InboundIdentity, reason: string, write: (named: InboundIdentity, why: string, bare: boolean) => Promise<T>): Promise<T> {
+  async function recordSafely<T>(identity: InboundIdentity, reason: string, write: (named: InboundIdentity, why: string, bare: boolean) => Promise<T>): Promise<{ result: T; named: InboundIdentity; why: string }> {
     try {
-      return await write(identity, reason, false);
+      return { result: await write(identity, reason, false), named: identity, why: reason };
     } catch (err) {
       const refused = refusedData(err);
       if (!refused) throw err;
       deps.logger.error({ err, rawHash: identity.rawHash.slice(0, 16) }, 'the database refused what a message\'s headers put in its record; recording it without them');
-      const bare: InboundIdentity = { ...identity, messageId: null, fromAddress: null, subject: null };
-      return write(bare, recordable(`${reason} (recorded without its sender, subject and Message-ID, which the database refused: ${refused})`), true);
+      const named: InboundIdentity = { ...identity, messageId: null, fromAddress: null, subject: null };
+      const why = recordable(`${reason} (recorded without its sender, subject and Message-ID, which the database refused: ${refused})`);
+      return { result: await write(named, why, true), named, why };
     }
   }
 
@@ -376,27 +379,26 @@ export function createInboundPipeline(deps: PipelineDeps): InboundPipeline {
       const error = describeFailure(err);
       log.error({ err, messageId: msg.messageId }, 'handling an inbound message failed');
       try {
-        const f = await recordSafely(identity, error, (named, why) => deps.store.repos.inbound.recordFailure(named, why, quarantineAfter));
+        const { result: f, named, why } = await recordSafely(identity, error, (who, reason) => deps.store.repos.inbound.recordFailure(who, reason, quarantineAfter));
         // Handled or quarantined before (this attempt failed ahead of the claim that says so):
         // where it went then, as a copy would.
         if (f.settled) return { status: f.settled === 'done' ? 'duplicate' : 'quarantined', error };
         if (f.quarantined && src.source !== 'imap') await deps.keepQuarantined?.(rawHash, raw);
         if (f.quarantined) {
-          await recordSafely(identity, error, (named, why) =>
-            deps.store.transaction((repos) =>
-              alertAdmins(repos, deps.domain, {
-                title: 'A message could not be handled and was quarantined',
-                lines: [
-                  `From: ${named.fromAddress ?? 'unknown'}`,
-                  `Subject: ${named.subject ?? ''}`,
-                  `Message-ID: ${named.messageId ?? 'none'}`,
-                  `Attempts: ${f.attempts}`,
-                  `Last error: ${why}`,
-                  src.source === 'imap' ? `It was moved to the quarantine mailbox.` : `The sender was asked to try again later.`,
-                ],
-                dedupeKey: `quarantine:${rawHash}`,
-              }),
-            ),
+          // Named as the record was: what the database refused there, it would refuse here.
+          await deps.store.transaction((repos) =>
+            alertAdmins(repos, deps.domain, {
+              title: 'A message could not be handled and was quarantined',
+              lines: [
+                `From: ${named.fromAddress ?? 'unknown'}`,
+                `Subject: ${named.subject ?? ''}`,
+                `Message-ID: ${named.messageId ?? 'none'}`,
+                `Attempts: ${f.attempts}`,
+                `Last error: ${why}`,
+                src.source === 'imap' ? `It was moved to the quarantine mailbox.` : `The sender was asked to try again later.`,
+              ],
+              dedupeKey: `quarantine:${rawHash}`,
+            }),
           );
           deps.onOutbox();
           log.error({ attempts: f.attempts, messageId: identity.messageId }, 'message quarantined after repeated failures; admins told');
