@@ -7,7 +7,7 @@ export interface Job { name: string; schedule: string; run: () => Promise<Record
 export interface Scheduler {
   start(): void;
   stop(): Promise<void>;
-  /** Runs a job for the period of `at` as the schedule would (tests, and catching up at start). */
+  /** Runs a job for the period of `at` as a firing of the schedule would (tests). */
   runOnce(name: string, at: Date): Promise<'ran' | 'taken'>;
 }
 
@@ -57,8 +57,8 @@ export function createScheduler(o: {
   /**
    * Whether the instance of that id is still running. With it, a run that another instance
    * claimed and never finished (it died in the middle, or the job failed and the daemon was
-   * restarted) is taken over when that instance is gone; without it, such a run waits for the
-   * next firing.
+   * restarted) is taken over at start when that instance is gone; without it, such a run waits
+   * for the next firing.
    */
   isAlive?: (instanceId: string) => Promise<boolean>;
   clock?: () => Date;
@@ -71,11 +71,12 @@ export function createScheduler(o: {
   const tasks: ScheduledTask[] = [];
   const running = new Map<string, Promise<unknown>>();
 
-  async function runOnce(name: string, at: Date): Promise<'ran' | 'taken'> {
+  /** `takeOver`: at start, a run of the period that a stopped instance left unfinished is run too. */
+  async function run(name: string, at: Date, takeOver: boolean): Promise<'ran' | 'taken'> {
     const job = byName.get(name);
     if (!job) throw new MailgrantError('not_found', `No job named ${name}.`);
     const period = periodOf(at);
-    const runId = (await o.runs.claim(job.name, period, o.instanceId, clock())) ?? (await takeOverAbandoned(job.name, period));
+    const runId = (await o.runs.claim(job.name, period, o.instanceId, clock())) ?? (takeOver ? await takeOverAbandoned(job.name, period) : null);
     if (runId === null) return 'taken';
     const result = (await job.run()) ?? {};
     await o.runs.finish(runId, clock(), result);
@@ -86,7 +87,10 @@ export function createScheduler(o: {
    * The run of a period that an instance claimed and left unfinished when it stopped: a crash in
    * the middle of retention would otherwise count as done until the next firing. Jobs are written
    * to be run again (retention deletes what is past its time). Not the runs of this instance: a
-   * job that failed here runs again at its next firing, not in a loop.
+   * job that failed here runs again at its next firing, not in a loop. Only at start, when this
+   * instance has made itself known to the others (app.ts starts the liveness first), so that
+   * every instance that could hold a run is one `isAlive` can see: a process that runs a job
+   * without having started (a test calling `runOnce`) would look dead to the others.
    */
   async function takeOverAbandoned(job: string, period: string): Promise<number | null> {
     if (!o.isAlive) return null;
@@ -100,7 +104,7 @@ export function createScheduler(o: {
   function fire(j: Job, at: Date, catchUp: boolean): void {
     if (running.has(j.name)) return;
     const period = periodOf(at);
-    const p = runOnce(j.name, at)
+    const p = run(j.name, at, catchUp)
       .then((r) => {
         // A catch-up that ran is worth an info line: a firing was missed (the daemon was down).
         const level = catchUp && r === 'ran' ? 'info' : 'debug';
@@ -112,7 +116,7 @@ export function createScheduler(o: {
   }
 
   return {
-    runOnce,
+    runOnce: (name, at) => run(name, at, false),
     start() {
       if (tasks.length > 0) return;
       for (const j of o.jobs) {
