@@ -49,8 +49,8 @@ export function startFlags(): string[] {
   return m[1]!.split(' ').filter(Boolean);
 }
 
-export function commandFor(runner: Runner, cpuProfileDir: string | null): string[] {
-  const prof = [...startFlags(), ...(cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir] : [])];
+export function commandFor(runner: Runner, cpuProfileDir: string | null, extraFlags: readonly string[] = []): string[] {
+  const prof = [...startFlags(), ...(cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir] : []), ...extraFlags];
   prof.push(...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean));
   if (runner === 'dist') {
     const entry = path.join(REPO_ROOT, 'dist/cli/index.js');
@@ -81,15 +81,24 @@ function readTail(file: string, bytes: number): string {
  * the journal: through a pipe read by this process, Mailgrant's synchronous log writes would
  * wait on the harness whenever the harness is slow to read, and that is not Mailgrant's cost.
  */
-export async function startMailgrant(o: { runner: Runner; env: Record<string, string>; logFile: string; cpuProfileDir?: string | null }): Promise<MailgrantProcess> {
+export async function startMailgrant(o: {
+  runner: Runner;
+  env: Record<string, string>;
+  logFile: string;
+  cpuProfileDir?: string | null;
+  /** More node flags (e.g. perf.ts's), after npm start's. */
+  nodeFlags?: readonly string[];
+  /** Working directory (default: the repository), where node writes files such as a jitdump; the bench's settings are absolute paths. */
+  cwd?: string;
+}): Promise<MailgrantProcess> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of MAILGRANT_KEYS) delete env[k];
   Object.assign(env, o.env, { MAILGRANT_BENCH_LOG: o.logFile });
-  const args = commandFor(o.runner, o.cpuProfileDir ?? null);
+  const args = commandFor(o.runner, o.cpuProfileDir ?? null, o.nodeFlags);
   // The inner sh execs node, so the pid the wrapper signals is node's own.
   const server: ServerProcess = spawnServer({
     name: 'mailgrant', command: '/bin/sh', args: ['-c', 'exec "$@" >>"$MAILGRANT_BENCH_LOG" 2>&1', 'sh', process.execPath, ...args],
-    cwd: REPO_ROOT, env, stopSignal: 'SIGTERM',
+    cwd: o.cwd ?? REPO_ROOT, env, stopSignal: 'SIGTERM',
   });
   const readLog = () => {
     try {

@@ -16,6 +16,8 @@ interface ProcStat {
   pgrp: number;
   /** utime + stime in clock ticks. */
   ticks: number;
+  /** stime alone: ticks in the kernel on its behalf (system calls, e.g. socket writes). */
+  sys: number;
   /** When it started, in clock ticks since boot. */
   started: number;
 }
@@ -41,7 +43,7 @@ function readStat(pid: number, file = `/proc/${pid}/stat`): ProcStat | null {
     // Fields after "(comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
     // cutime cstime priority nice num_threads itrealvalue starttime
     const f = text.slice(close + 2).split(' ');
-    return { pid, comm, ppid: Number(f[1]), pgrp: Number(f[2]), ticks: Number(f[11]) + Number(f[12]), started: Number(f[19]) };
+    return { pid, comm, ppid: Number(f[1]), pgrp: Number(f[2]), ticks: Number(f[11]) + Number(f[12]), sys: Number(f[12]), started: Number(f[19]) };
   } catch {
     return null; // exited meanwhile
   }
@@ -162,7 +164,7 @@ export function memoryOf(pid: number): { rssMb: number; hwmMb: number } | null {
 }
 
 /** Per thread of one process: CPU ticks so far, and when the thread started (ticks since boot). */
-export type ThreadTicks = Map<number, { ticks: number; started: number }>;
+export type ThreadTicks = Map<number, { ticks: number; sys: number; started: number }>;
 
 export function threadTicks(pid: number): ThreadTicks {
   const out: ThreadTicks = new Map();
@@ -174,7 +176,7 @@ export function threadTicks(pid: number): ThreadTicks {
   }
   for (const tid of tids) {
     const s = readStat(Number(tid), `/proc/${pid}/task/${tid}/stat`);
-    if (s) out.set(s.pid, { ticks: s.ticks, started: s.started });
+    if (s) out.set(s.pid, { ticks: s.ticks, sys: s.sys, started: s.started });
   }
   return out;
 }
@@ -184,7 +186,9 @@ export interface ThreadCpu {
   main: number;
   node_helpers: number;
   workers: number;
-  each: { tid: number; started_after_s: number; seconds: number }[];
+  /** Of all threads' seconds, those spent in the kernel (system calls: socket I/O, futexes). */
+  system: number;
+  each: { tid: number; started_after_s: number; seconds: number; system_seconds: number }[];
 }
 
 /**
@@ -197,14 +201,16 @@ export interface ThreadCpu {
 export function threadCpuSeconds(pid: number, a: ThreadTicks, b: ThreadTicks): ThreadCpu {
   const tck = ticksPerSecond();
   const processStart = b.get(pid)?.started ?? a.get(pid)?.started ?? 0;
-  const out: ThreadCpu = { main: 0, node_helpers: 0, workers: 0, each: [] };
+  const out: ThreadCpu = { main: 0, node_helpers: 0, workers: 0, system: 0, each: [] };
   for (const [tid, t] of b) {
     const s = (t.ticks - (a.get(tid)?.ticks ?? 0)) / tck;
+    const sys = (t.sys - (a.get(tid)?.sys ?? 0)) / tck;
     const after = (t.started - processStart) / tck;
+    out.system += sys;
     if (tid === pid) out.main += s;
     else if (after <= 0.2) out.node_helpers += s;
     else out.workers += s;
-    out.each.push({ tid, started_after_s: after, seconds: s });
+    out.each.push({ tid, started_after_s: after, seconds: s, system_seconds: sys });
   }
   out.each.sort((x, y) => y.seconds - x.seconds);
   return out;

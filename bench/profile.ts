@@ -23,7 +23,7 @@ interface CpuProfile {
 /** Code of Mailgrant or of a package, as opposed to Node's internals and native functions. */
 const isAppFrame = (url: string) => /node_modules\/|\/src\/|\/dist\//.test(url) && !/node_modules\/tsx\//.test(url);
 
-function bucketOf(url: string, fn: string): string {
+export function bucketOf(url: string, fn: string): string {
   if (!url) return fn.startsWith('(') ? fn : '(native)';
   const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (nm) return nm[1]!;

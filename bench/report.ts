@@ -114,7 +114,8 @@ export function summary(d: {
     `Backlog CPU seconds over ${round(cpu.wall ?? NaN)} s wall: ${cpuLine(cpu)}; ` +
       `handling transactions took ${round(d.backlog.db.transactionShare * 100)} % of the wall time summed over the concurrent transactions (avg ${round(d.backlog.db.avgTransactionMs)} ms each)`,
     `Mailgrant's CPU seconds by thread: main ${round(d.backlog.mailgrant_thread_cpu_seconds.main)}, worker threads (parsing) ${round(d.backlog.mailgrant_thread_cpu_seconds.workers)}, ` +
-      `Node's own threads (V8's garbage collection and compiler, libuv) ${round(d.backlog.mailgrant_thread_cpu_seconds.node_helpers)}`,
+      `Node's own threads (V8's garbage collection and compiler, libuv) ${round(d.backlog.mailgrant_thread_cpu_seconds.node_helpers)}; ` +
+      `of all these, in the kernel (system calls) ${round(d.backlog.mailgrant_thread_cpu_seconds.system)}`,
     `Raw baseline CPU seconds over ${round(d.raw.cpu_seconds.wall ?? NaN)} s wall: ${cpuLine(d.raw.cpu_seconds)}`,
     `Machine: ${m.cores} cores (${m.cpu_model}), ${m.memory_gb} GB; load average ${m.load_average_at_start[0]} at start, ${m.load_average_at_end[0]} at the end; ` +
       `other processes used ${round(otherShare * 100)} % of the machine during the backlog`,

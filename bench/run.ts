@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--out FILE] [--runner dist|tsx] [--profile] [--check-targets]`
+ * `npm run bench [-- --quick] [--out FILE] [--runner dist|tsx] [--profile] [--perf] [--check-targets]`
  *
  * Starts its own PostgreSQL, Dovecot and SMTP sink on loopback (the test helpers), runs Mailgrant
  * as a child process (`mailgrant start`), measures, prints a table with PASS/FAIL per target
@@ -26,6 +26,7 @@ import { measureExtraction } from './phases/extract.js';
 import { measureRender } from './phases/render.js';
 import { appendReplies, checkReply, seedRows, seedThroughSmtp } from './phases/seed.js';
 import { cpuSeconds, cpuSnapshot, serverGroups } from './proc.js';
+import { ensurePerf, formatPerf, PERF_NODE_FLAGS, recordPerf, summarisePerf, type PerfSummary } from './perf.js';
 import { busiestProfile, formatProfile } from './profile.js';
 import { machine, pruneRuns } from './machine.js';
 import { evaluateTargets, summary, table, writeResults, type Figures } from './report.js';
@@ -39,6 +40,7 @@ const { values: args } = parseArgs({
     runner: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    perf: { type: 'boolean', default: false },
     'check-targets': { type: 'boolean', default: false },
     samples: { type: 'string' },
     backlog: { type: 'string' },
@@ -115,6 +117,8 @@ async function main(): Promise<number> {
       }
     });
   }
+  // Before the long steps: a machine where perf cannot sample says so at once.
+  const perf = args.perf ? await phase('perf: can it sample here', ensurePerf) : null;
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'mailgrant-bench-'));
   // Mailgrant's logs (and CPU profile) are kept after the run, in .tmp/ (ignored by git), one
   // folder per run: runs can overlap (the smoke test in someone's `npm test`), and a run that
@@ -214,17 +218,26 @@ async function main(): Promise<number> {
   }
   const profileDir = args.profile ? path.join(runDir, 'profile') : null;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
+  // --perf: Mailgrant runs in its own directory there, where node writes the jitdump perf needs.
+  const perfDir = perf ? path.join(runDir, 'perf') : null;
+  if (perfDir) mkdirSync(perfDir, { recursive: true });
   const backlog = await phase(`backlog_replies_per_s: Mailgrant starts with ${config.backlog} replies waiting`, () =>
     runBacklog({
       db: db.db, sink, requestIds: new Set(backlogShares.map((s) => s.requestId)), mailsPerReply: perReply.count,
       progressEvery: config.progressEvery, stallMs: config.stallMs,
+      profiler: perf && perfDir ? (pid) => recordPerf(perf, pid, path.join(perfDir, 'perf.data')) : undefined,
       start: async () => {
-        const mg = await startMailgrant({ runner, env: { ...baseEnv, SMTP_INTAKE: 'off' }, logFile: path.join(runDir, 'mailgrant-backlog.log'), cpuProfileDir: profileDir });
+        const mg = await startMailgrant({
+          runner, env: { ...baseEnv, SMTP_INTAKE: 'off' }, logFile: path.join(runDir, 'mailgrant-backlog.log'), cpuProfileDir: profileDir,
+          ...(perfDir ? { nodeFlags: PERF_NODE_FLAGS, cwd: perfDir } : {}),
+        });
         cleanups.push(() => mg.stop());
         return mg;
       },
     }));
   log(`  ${backlog.perS.toFixed(0)} replies/s (${backlog.seconds.toFixed(1)} s after a ${backlog.startupMs.toFixed(0)} ms start), RSS peak ${backlog.rssPeakMb.toFixed(0)} MB`);
+  let perfSummary: PerfSummary | null = null;
+  if (perf && perfDir) perfSummary = await phase('perf: symbols and summary of the recording', () => summarisePerf(perf, path.join(perfDir, 'perf.data'), perfDir, backlog.pid, backlog.threads));
   if (args['pg-stats']) {
     const rows = await db.db.execute(sql`select calls, round(total_exec_time::numeric, 1) as total_ms, round(mean_exec_time::numeric, 3) as mean_ms, rows, left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 160) as query from pg_stat_statements order by total_exec_time desc limit 30`);
     const text = (rows as unknown as Record<string, unknown>[]).map((r) => `${String(r.calls).padStart(7)} ${String(r.total_ms).padStart(9)} ms ${String(r.mean_ms).padStart(8)} ms/call ${String(r.rows).padStart(7)} rows  ${r.query}`).join('\n');
@@ -281,12 +294,14 @@ async function main(): Promise<number> {
     step_seconds: stepTimes,
     step_cpu_seconds: stepCpu,
     profile: profile && { file: path.relative(REPO_ROOT, profile.file), buckets: profile.buckets, functions: profile.functions },
+    perf: perfSummary && { ...perfSummary, file: path.relative(REPO_ROOT, perfSummary.file) },
   };
   mkdirSync(path.dirname(outFile), { recursive: true });
   writeResults(outFile, figures, targets, details);
 
   process.stdout.write(`\n${table(figures, targets)}\n\n${summary(details)}\n`);
   if (profile) process.stdout.write(`${formatProfile(profile)}\n`);
+  if (perfSummary) process.stdout.write(`${formatPerf(perfSummary)}\n`);
   process.stdout.write(`\nResults written to ${path.relative(process.cwd(), outFile)}; Mailgrant's logs are in ${path.relative(process.cwd(), runDir)}\n`);
   const failed = targets.filter((t) => !t.pass);
   if (failed.length && args['check-targets']) return 3;

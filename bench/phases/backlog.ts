@@ -28,6 +28,8 @@ export interface BacklogResult {
   cpu: Record<string, number>;
   /** Mailgrant's CPU seconds by thread (bench/proc.ts, `threadCpuSeconds`). */
   threads: ThreadCpu;
+  /** Mailgrant's pid (its threads' ids are in `threads`). */
+  pid: number;
   db: { avgTransactionMs: number; transactionShare: number; firstTransactionAfterMs: number; lastTransactionEndToLastOutcomeMs: number };
 }
 
@@ -39,6 +41,12 @@ export async function runBacklog(o: {
   start: () => Promise<MailgrantProcess>;
   progressEvery: number;
   stallMs: number;
+  /**
+   * Started on Mailgrant's pid when the first outcome mail is in, stopped when the last is (e.g.
+   * perf.ts's recording). Not at the drain's start: the parse worker's thread starts with the
+   * first messages, and `perf record -p` follows only the threads there when it attaches.
+   */
+  profiler?: (pid: number) => { stop(): Promise<void> };
 }): Promise<BacklogResult> {
   const n = o.requestIds.size;
   let outcomes = 0;
@@ -47,6 +55,7 @@ export async function runBacklog(o: {
   let lastMailAt = 0;
   let lastProgress = now();
   let finish: (() => void) | null = null;
+  let startProfiling: (() => void) | null = null;
   const finished = new Promise<void>((resolve) => (finish = resolve));
   const off = o.sink.onMail((m) => {
     if (m.requestId === null || !o.requestIds.has(m.requestId)) return;
@@ -55,6 +64,7 @@ export async function runBacklog(o: {
     lastMailAt = m.at;
     if (m.kind.startsWith('outcome-')) {
       outcomes++;
+      if (outcomes === 1) startProfiling?.();
       lastOutcomeAt = m.at;
       if (outcomes % o.progressEvery === 0) log(`  backlog: ${outcomes}/${n} outcome mails at the sink`);
     }
@@ -84,6 +94,7 @@ export async function runBacklog(o: {
     }
   };
   const sampler = setInterval(sampleRss, 100);
+  let profiling: { stop(): Promise<void> } | undefined;
   try {
     await mg.waitForLog(/IMAP connected; waiting for mail/, 60_000, 'the IMAP intake to connect');
     const tReady = now();
@@ -93,6 +104,7 @@ export async function runBacklog(o: {
     const groups = serverGroups();
     const cpu0 = cpuSnapshot(groups);
     const threads0 = threadTicks(mg.pid);
+    if (o.profiler) startProfiling = () => (profiling = o.profiler!(mg.pid));
     log(`  Mailgrant (pid ${mg.pid}) connected after ${(tReady - t0).toFixed(0)} ms; draining ${n} replies`);
     await new Promise<void>((resolve, reject) => {
       const watchdog = setInterval(() => {
@@ -114,6 +126,7 @@ export async function runBacklog(o: {
     sampleRss();
     const cpu = cpuSeconds(cpu0, cpuSnapshot(groups));
     const threads = threadCpuSeconds(mg.pid, threads0, threadTicks(mg.pid));
+    await profiling?.stop();
     const seconds = (lastOutcomeAt - tReady) / 1000;
     const errors = mg.errorLines();
     if (errors.length > 0) log(`  WARNING: Mailgrant logged ${errors.length} error line(s) during the backlog; first: ${errors[0]!.slice(0, 300)}`);
@@ -129,9 +142,11 @@ export async function runBacklog(o: {
       rssSamples,
       cpu,
       threads,
+      pid: mg.pid,
       db: await transactionStats(o.db, wallStart, tReady, t0, lastOutcomeAt),
     };
   } finally {
+    await profiling?.stop().catch(() => {}); // a failed drain: its error is the one to report
     clearInterval(sampler);
     off();
     await mg.stop();
