@@ -104,7 +104,10 @@ export async function runBacklog(o: {
     const groups = serverGroups();
     const cpu0 = cpuSnapshot(groups);
     const threads0 = threadTicks(mg.pid);
-    if (o.profiler) startProfiling = () => (profiling = o.profiler!(mg.pid));
+    if (o.profiler) {
+      startProfiling = () => (profiling = o.profiler!(mg.pid));
+      if (outcomes > 0) startProfiling(); // the first outcome came before the log was read
+    }
     log(`  Mailgrant (pid ${mg.pid}) connected after ${(tReady - t0).toFixed(0)} ms; draining ${n} replies`);
     await new Promise<void>((resolve, reject) => {
       const watchdog = setInterval(() => {
