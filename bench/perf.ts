@@ -77,15 +77,15 @@ export interface PerfSummary {
   file: string;
   samples: number;
   /** Sampled seconds per thread kind (see ThreadCpu): what the shares below are shares of. */
-  seconds: { main: number; workers: number; node_helpers: number };
+  seconds: Record<Kind, number>;
   /** Share of all samples whose leaf was in the kernel (system calls, page faults, interrupts). */
   kernel_share: number;
   /** Share of all samples inside V8's garbage collector. */
   gc_share: number;
   /** Per thread kind: time by package / Mailgrant folder, natives charged to the JavaScript that called them. */
-  buckets: Record<'main' | 'workers' | 'node_helpers', { name: string; share: number }[]>;
+  buckets: Record<Kind, { name: string; share: number }[]>;
   /** Per thread kind: the busiest JavaScript functions, by time in them and what they called. */
-  functions: Record<'main' | 'workers' | 'node_helpers', { name: string; share: number }[]>;
+  functions: Record<Kind, { name: string; share: number }[]>;
 }
 
 export type Kind = 'main' | 'workers' | 'node_helpers';
@@ -113,7 +113,6 @@ export class PerfTally {
 
   line(line: string): void {
     if (line === '') return;
-    // A frame line starts with a tab; a sample's first line with its thread id, padded with spaces.
     // A frame line starts with a tab; a sample's first line with its thread id, padded with spaces.
     if (line[0] !== '\t') {
       this.flush();
