@@ -18,9 +18,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { ensureDebianPackage } from '../test/helpers/install.js';
+import { ensureDebianPackage, runToCompletion } from '../test/helpers/install.js';
 import { bucketOf } from './profile.js';
-import type { ThreadCpu } from './proc.js';
+import { threadKind, type ThreadCpu, type ThreadKind as Kind } from './proc.js';
 
 /** Node flags that make the jitdump perf needs (see the header). */
 export const PERF_NODE_FLAGS = ['--perf-prof', '--interpreted-frames-native-stack'];
@@ -33,19 +33,10 @@ export async function ensurePerf(): Promise<string> {
   const perf = await ensureDebianPackage('perf', 'linux-perf');
   // Hardware counters are often missing in a VM; the kernel's cpu-clock is not, but
   // perf_event_paranoid can still forbid it.
-  const probe = await run(perf, ['record', '-q', '-e', 'cpu-clock', '-o', '/dev/null', '--', 'true']);
-  if (probe.code !== 0) throw new Error(`perf cannot sample on this machine (perf record -e cpu-clock: ${probe.stderr.trim() || `exit ${probe.code}`}); check /proc/sys/kernel/perf_event_paranoid`);
-  return perf;
-}
-
-function run(cmd: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, stderr }));
+  await runToCompletion(perf, ['record', '-q', '-e', 'cpu-clock', '-o', '/dev/null', '--', 'true']).catch((err: Error) => {
+    throw new Error(`perf cannot sample on this machine; check /proc/sys/kernel/perf_event_paranoid. ${err.message}`);
   });
+  return perf;
 }
 
 export interface PerfRecording {
@@ -88,7 +79,6 @@ export interface PerfSummary {
   functions: Record<Kind, { name: string; share: number }[]>;
 }
 
-export type Kind = 'main' | 'workers' | 'node_helpers';
 const KINDS: Kind[] = ['main', 'workers', 'node_helpers'];
 
 /** A JavaScript frame as perf script prints it after `perf inject --jit`: "JS:*name file:///…/x.js:12:5". */
@@ -172,7 +162,7 @@ const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1
 
 /** Which kind of thread a thread id is, from /proc's by-thread figures (see threadCpuSeconds). */
 export function threadKinds(pid: number, threads: ThreadCpu): (tid: number) => Kind {
-  const kinds = new Map<number, Kind>(threads.each.map((t) => [t.tid, t.tid === pid ? 'main' : t.started_after_s <= 0.2 ? 'node_helpers' : 'workers']));
+  const kinds = new Map<number, Kind>(threads.each.map((t) => [t.tid, threadKind(pid, t.tid, t.started_after_s)]));
   return (tid) => kinds.get(tid) ?? 'node_helpers';
 }
 
@@ -183,9 +173,9 @@ export function threadKinds(pid: number, threads: ThreadCpu): (tid: number) => K
  */
 export async function summarisePerf(perf: string, file: string, jitDir: string, pid: number, threads: ThreadCpu): Promise<PerfSummary> {
   const injected = `${file}.jit`;
-  const inject = await run(perf, ['inject', '--jit', '-i', file, '-o', injected]);
   try {
-    if (inject.code !== 0) throw new Error(`perf inject --jit failed: ${inject.stderr.trim()}`);
+    // It writes a file per compiled function: minutes for a long recording.
+    await runToCompletion(perf, ['inject', '--jit', '-i', file, '-o', injected], { timeoutMs: 15 * 60_000 });
     const tally = new PerfTally(threadKinds(pid, threads));
     const script = spawn(perf, ['script', '-i', injected, '-F', 'tid,ip,sym,dso'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';

@@ -191,13 +191,20 @@ export interface ThreadCpu {
   each: { tid: number; started_after_s: number; seconds: number; system_seconds: number }[];
 }
 
+/** The three kinds of a Node process's threads, as `threadCpuSeconds` tells them apart. */
+export type ThreadKind = 'main' | 'workers' | 'node_helpers';
+
 /**
- * CPU seconds of one Node process's threads between two snapshots, in three parts: the main
- * JavaScript thread; the threads Node starts with the process (V8's platform threads, which run
- * garbage collection and compilation beside the main thread, and libuv's); and threads started
- * later (worker threads: Mailgrant's parse worker). Which is which is told by start time: a
- * thread started within 0.2 s of the process is one of Node's own.
+ * The main JavaScript thread (its id is the process's); the threads Node starts with the process
+ * (V8's platform threads, which run garbage collection and compilation beside the main thread,
+ * and libuv's); or a thread started later (a worker thread: Mailgrant's parse worker). Told apart
+ * by start time: a thread started within 0.2 s of the process is one of Node's own.
  */
+export function threadKind(pid: number, tid: number, startedAfterS: number): ThreadKind {
+  return tid === pid ? 'main' : startedAfterS <= 0.2 ? 'node_helpers' : 'workers';
+}
+
+/** CPU seconds of one Node process's threads between two snapshots, by kind (`threadKind`). */
 export function threadCpuSeconds(pid: number, a: ThreadTicks, b: ThreadTicks): ThreadCpu {
   const tck = ticksPerSecond();
   const processStart = b.get(pid)?.started ?? a.get(pid)?.started ?? 0;
@@ -207,9 +214,7 @@ export function threadCpuSeconds(pid: number, a: ThreadTicks, b: ThreadTicks): T
     const sys = (t.sys - (a.get(tid)?.sys ?? 0)) / tck;
     const after = (t.started - processStart) / tck;
     out.system += sys;
-    if (tid === pid) out.main += s;
-    else if (after <= 0.2) out.node_helpers += s;
-    else out.workers += s;
+    out[threadKind(pid, tid, after)] += s;
     out.each.push({ tid, started_after_s: after, seconds: s, system_seconds: sys });
   }
   out.each.sort((x, y) => y.seconds - x.seconds);
